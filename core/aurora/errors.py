@@ -1,0 +1,62 @@
+"""Named exceptions for problems a user can fix, each with a one-line message and a hint.
+
+The CLI prints ``aurora: error: <message>`` and, on the next line, ``hint: <hint>``
+to stderr, then exits with :attr:`AuroraError.exit_code`. Anything that is not an
+:class:`AuroraError` is a bug and is reported with its traceback.
+"""
+
+from __future__ import annotations
+
+#: Exit codes, documented in docs/cli.md.
+EXIT_OK = 0
+EXIT_NO_RESULTS = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 70
+EXIT_INTERRUPTED = 130
+
+
+class AuroraError(Exception):
+    """A problem the user can fix: a one-line message plus an optional hint."""
+
+    exit_code = EXIT_USER_ERROR
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(AuroraError):
+    """A configuration file or value is malformed or not allowed."""
+
+
+class UsageError(AuroraError):
+    """A command-line argument is not usable (empty query, missing path, ...)."""
+
+
+class NoIndexError(AuroraError):
+    """There is no index where one was expected."""
+
+
+class IndexVersionError(AuroraError):
+    """The index was written by another schema version of Aurora."""
+
+
+class StaleIndexError(AuroraError):
+    """The index was built with other settings than the pipeline now asks for."""
+
+
+class CorruptIndexError(AuroraError):
+    """The index files exist but cannot be read."""
+
+
+class IndexLockedError(AuroraError):
+    """Another process is writing the same index."""
+
+
+class PluginNotFoundError(AuroraError):
+    """No installed plugin has the requested name for the requested role."""
+
+
+class PluginLoadError(AuroraError):
+    """A plugin was found but its module could not be imported or registered."""

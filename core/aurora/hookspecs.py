@@ -1,0 +1,134 @@
+"""The plugin contract: every hook a plugin can implement.
+
+A plugin is an importable module (or object) registered under an entry point in one of
+the groups of :data:`aurora.plugins.ROLE_GROUPS`; the entry-point name is the name
+pipelines use. The host imports a plugin only when a pipeline selects it, registers it
+with pluggy, and calls the hooks of *that* plugin only, so several backends can be
+installed side by side. Every hook here is ``firstresult``: the selected plugin answers,
+and ``None`` means "not mine / not applicable".
+
+Implement hooks with :data:`hookimpl`::
+
+    from aurora.hookspecs import hookimpl
+
+    @hookimpl
+    def aurora_describe():
+        return PluginDescription(summary="...")
+
+A hook implementation may accept fewer arguments than the spec lists (pluggy passes
+only those it asks for), which keeps older plugins working when a later
+:data:`API_VERSION` adds an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from aurora.contract import (
+        Embedder,
+        Hit,
+        LexicalIndex,
+        ModelLocation,
+        ModelSpec,
+        PluginDescription,
+        VectorStore,
+    )
+
+#: Version of this contract. Additive changes keep the number; breaking ones bump it.
+API_VERSION = 1
+
+hookspec = pluggy.HookspecMarker("aurora")
+hookimpl = pluggy.HookimplMarker("aurora")
+
+
+# --- what a plugin is -------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def aurora_describe() -> PluginDescription:
+    """Describe the plugin: a one-line summary and the options it accepts.
+
+    Every plugin should implement it. The host validates a pipeline's options for this
+    plugin against ``options`` (unknown keys and values out of range are reported with
+    the file they came from) and fills in defaults, so the other hooks receive a
+    complete ``options`` mapping. Must not import heavy libraries.
+    """
+
+
+# --- lexical scoring ---------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def aurora_lexical_build(texts: Sequence[str], directory: Path, options: Mapping[str, Any]) -> bool | None:
+    """Build a lexical index over ``texts`` and save it into the empty ``directory``.
+
+    Document positions are the indexes of ``texts``. The host writes into a temporary
+    directory and swaps it in atomically, so the plugin need not care about partial
+    writes. Return ``True`` once the index is saved.
+    """
+
+
+@hookspec(firstresult=True)
+def aurora_lexical_open(directory: Path, options: Mapping[str, Any]) -> LexicalIndex | None:
+    """Open the index saved in ``directory`` by ``aurora_lexical_build`` for querying.
+
+    Called on every search in a fresh process, so it should be fast: memory-map rather
+    than read, and import nothing heavy. Raise ``OSError`` or ``ValueError`` when the
+    files are missing or damaged; the host reports that as a corrupt index.
+    """
+
+
+# --- model-cache detection and model loading -----------------------------------------
+
+
+@hookspec(firstresult=True)
+def aurora_model_locate(model: ModelSpec, options: Mapping[str, Any]) -> ModelLocation | None:
+    """Say whether ``model`` is available locally and where, by looking at the filesystem only.
+
+    Must not import the embedding library (torch, onnxruntime, ...) or touch the
+    network, and should answer in well under a millisecond: the host calls it on every
+    search to decide whether to start loading the model. Return ``None`` when the model
+    is not available locally.
+    """
+
+
+@hookspec(firstresult=True)
+def aurora_embedder_load(model: ModelSpec, location: ModelLocation, options: Mapping[str, Any]) -> Embedder | None:
+    """Load the model found at ``location`` and return an :class:`~aurora.contract.Embedder`.
+
+    This is where the heavy import happens; the host calls it from a background thread.
+    ``options`` carries the plugin's options (device, batch size, ...). Raise an
+    exception with a clear message when the files are unusable.
+    """
+
+
+# --- vector storage ----------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def aurora_vector_store_open(uri: str, table: str, dimension: int, options: Mapping[str, Any]) -> VectorStore | None:
+    """Open (creating if needed) the vector table ``table`` at ``uri`` with vectors of ``dimension``.
+
+    ``uri`` is a local directory or any URI the backend supports (object storage, a
+    server). Return a :class:`~aurora.contract.VectorStore`.
+    """
+
+
+# --- result fusion -----------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def aurora_fuse(
+    signals: Mapping[str, Sequence[Hit]], weights: Mapping[str, float], options: Mapping[str, Any]
+) -> list[Hit] | None:
+    """Combine ranked lists into one ranking.
+
+    ``signals`` maps a signal name (``lexical``, ``semantic``, ``activation``) to its
+    hits, best first, keyed by chunk id; ``weights`` gives each signal's weight. Return
+    the fused (chunk id, score) list, best first.
+    """

@@ -1,0 +1,79 @@
+"""Validation of configuration values against :class:`~aurora.contract.Option` declarations.
+
+Used for the host's own settings and for every plugin's options, so that all errors
+read the same: ``<file>: <key> = <value>: <what is wrong>; allowed: <what is allowed>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aurora.contract import Option
+from aurora.errors import ConfigError
+
+_KIND_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list"}
+
+
+def describe_allowed(option: Option) -> str:
+    """Say in words which values ``option`` accepts."""
+    if option.choices is not None:
+        return ", ".join(_format(c) for c in option.choices)
+    text = _KIND_NAMES.get(option.kind, option.kind.__name__)
+    if option.minimum is not None and option.maximum is not None:
+        text += f" from {option.minimum:g} to {option.maximum:g}"
+    elif option.minimum is not None:
+        text += f" >= {option.minimum:g}"
+    elif option.maximum is not None:
+        text += f" <= {option.maximum:g}"
+    return text
+
+
+def check_value(key: str, value: Any, option: Option, source: str) -> Any:
+    """Return ``value`` if ``option`` accepts it (ints widened to floats), else raise ConfigError."""
+    checked = _coerce(value, option.kind)
+    problem = None
+    if checked is None:
+        problem = f"expected {_KIND_NAMES.get(option.kind, option.kind.__name__)}"
+    elif option.choices is not None and checked not in option.choices:
+        problem = "not an allowed value"
+    elif option.minimum is not None and checked < option.minimum:
+        problem = "too small"
+    elif option.maximum is not None and checked > option.maximum:
+        problem = "too large"
+    if problem:
+        raise ConfigError(f"{source}: {key} = {_format(value)}: {problem}; allowed: {describe_allowed(option)}")
+    return checked
+
+
+def resolve(prefix: str, declared: Mapping[str, Option], given: Mapping[str, tuple[Any, str]]) -> dict[str, Any]:
+    """Validate ``given`` (key -> (value, source)) against ``declared`` and fill in defaults.
+
+    ``prefix`` is the dotted table the keys live in, used in error messages.
+    """
+    resolved = {name: option.default for name, option in declared.items()}
+    for name, (value, source) in given.items():
+        key = f"{prefix}.{name}" if prefix else name
+        if name not in declared:
+            allowed = ", ".join(sorted(declared)) or "none"
+            raise ConfigError(f"{source}: unknown key {key}; allowed here: {allowed}")
+        resolved[name] = check_value(key, value, declared[name], source)
+    return resolved
+
+
+def _coerce(value: Any, kind: type) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, bool):
+        return None
+    if kind is list and isinstance(value, (list, tuple)):
+        return list(value)
+    return value if isinstance(value, kind) else None
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)

@@ -1,0 +1,142 @@
+"""Shared fixtures: an isolated environment, a sample project and a runner for the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BIN = Path(sys.executable).parent
+AURORA = str(BIN / "aurora")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Give every test its own user config and cache folders (inherited by subprocesses)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return home
+
+
+class Cli:
+    """Runs the installed ``aurora`` command in a subprocess."""
+
+    def __call__(self, *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> Any:
+        """Run ``aurora ARGS`` in ``cwd`` and return the completed process (text output)."""
+        return subprocess.run(
+            [AURORA, *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+        )
+
+    def json(self, *args: str, cwd: Path, env: dict[str, str] | None = None) -> Any:
+        """Run ``aurora ARGS --json``, check it succeeded and return the parsed document."""
+        done = self(*args, "--json", cwd=cwd, env=env)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """The CLI runner."""
+    return Cli()
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> None:
+    """Create ``files`` (path -> text or bytes) under ``root``."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+
+
+SAMPLE: dict[str, str | bytes] = {
+    "src/auth/tokens.py": '''
+        """Token handling for the web client."""
+        import time
+
+
+        class TokenStore:
+            """Keeps access tokens per user."""
+
+            ttl = 3600
+
+            def __init__(self):
+                self.tokens = {}
+
+            def refresh_auth_tokens(self, user_id):
+                """Refresh the auth tokens of a user before they expire."""
+                self.tokens[user_id] = (time.time(), "token")
+
+
+        # Decorated helpers keep their decorator in the chunk.
+        @staticmethod
+        def load_settings(path):
+            """Load settings from disk."""
+            return {}
+        ''',
+    "src/net/http_client.py": '''
+        class HttpClient:
+            def get(self, url, timeout=10):
+                """Fetch a URL, giving up after ``timeout`` seconds."""
+                raise TimeoutError(url)
+        ''',
+    "docs/guide.md": """
+        # Guide
+
+        Welcome.
+
+        ## Installation
+
+        Run the installer and restart the shell.
+
+        ```python
+        # not a heading
+        ```
+
+        ## Usage
+
+        Search for anything.
+        """,
+    "notes.txt": "shopping list: apples, pears\nremember the quarterly report\n",
+    ".gitignore": "build/\n*.log\n",
+    "build/generated.py": "def generated_function():\n    pass\n",
+    "debug.log": "quarterly report debug line\n",
+    "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(100),
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A small project with Python, Markdown, text, ignored and binary files."""
+    root = tmp_path / "project"
+    write(root, SAMPLE)
+    return root
+
+
+@pytest.fixture
+def indexed(project: Path, cli: Cli) -> Path:
+    """The sample project, indexed."""
+    done = cli("index", cwd=project)
+    assert done.returncode == 0, done.stderr
+    return project
+
+
+def paths(document: dict[str, Any]) -> list[str]:
+    """Return the result paths of a search's JSON document."""
+    return [result["path"] for result in document["results"]]
+
