@@ -1,0 +1,53 @@
+"""Language names by file extension (used for chunking and shown in results)."""
+
+from __future__ import annotations
+
+_BY_SUFFIX = {
+    ".py": "python",
+    ".pyi": "python",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".mdx": "markdown",
+    ".rst": "rst",
+    ".txt": "text",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".tsx": "typescript",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".kt": "kotlin",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".hpp": "cpp",
+    ".cs": "csharp",
+    ".rb": "ruby",
+    ".php": "php",
+    ".swift": "swift",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".zsh": "shell",
+    ".sql": "sql",
+    ".html": "html",
+    ".css": "css",
+    ".toml": "toml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".ini": "ini",
+    ".cfg": "ini",
+}
+
+
+def language_of(path: str) -> str:
+    """Return the language of ``path`` from its extension (``text`` when unknown)."""
+    dot = path.rfind(".")
+    slash = path.rfind("/")
+    if dot <= slash + 1:
+        return "text"
+    return _BY_SUFFIX.get(path[dot:].lower(), "text")

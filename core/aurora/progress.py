@@ -1,0 +1,59 @@
+"""Progress display for long work: a rich progress bar on a terminal, nothing otherwise."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+Advance = Callable[[int], None]
+
+
+class Progress:
+    """Shows one task at a time on stderr when ``enabled``; a no-op otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    @classmethod
+    def for_terminal(cls, quiet: bool = False) -> Progress:
+        """Return a progress display that is on when stderr is a terminal and not ``quiet``."""
+        return cls(enabled=not quiet and sys.stderr.isatty())
+
+    @contextmanager
+    def task(self, description: str, total: int | None = None, unit: str = "files") -> Iterator[Advance]:
+        """Run a block as a task; the block calls the yielded function to advance it."""
+        if not self.enabled:
+            yield _ignore
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
+        columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
+        if total is not None:
+            columns += [
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(unit),
+                TaskProgressColumn(),
+                TimeRemainingColumn(),
+            ]
+        else:
+            columns += [TextColumn("{task.completed:,} " + unit), TimeElapsedColumn()]
+        with RichProgress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task_id = bar.add_task(description, total=total)
+            yield lambda amount=1: bar.advance(task_id, amount)
+
+
+def _ignore(amount: int = 1) -> None:
+    """Advance nothing (progress is off)."""

@@ -1,0 +1,246 @@
+"""The SQLite store in ``<root>/.aurora/aurora.db``: files, chunks and index metadata.
+
+One writer at a time (see :mod:`aurora.indexer`), any number of readers (WAL mode).
+All changes of an indexing run happen in one transaction, so an interrupted run leaves
+the previous index intact.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+from aurora.chunking import Chunk
+from aurora.errors import CorruptIndexError, IndexVersionError, NoIndexError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    language TEXT NOT NULL,
+    skipped TEXT  -- why a file has no chunks (binary); NULL when it is indexed
+);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: vector stores key on it
+    path TEXT NOT NULL REFERENCES files(path) ON DELETE CASCADE,
+    line_start INTEGER NOT NULL,
+    line_end INTEGER NOT NULL,
+    symbol TEXT,
+    kind TEXT NOT NULL,
+    language TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    context TEXT NOT NULL,  -- indexed with the text but not shown: path and symbol, or a title
+    text TEXT NOT NULL
+);
+CREATE INDEX chunks_by_path ON chunks(path);
+"""
+
+
+class FileState(NamedTuple):
+    """What the store remembers of a file, to decide whether it changed."""
+
+    size: int
+    mtime_ns: int
+    content_hash: str
+
+
+class StoredChunk(NamedTuple):
+    """A chunk as stored, with its id; ``path`` is relative to the index root."""
+
+    id: int
+    path: str
+    line_start: int
+    line_end: int
+    symbol: str | None
+    kind: str
+    language: str
+    text: str
+
+
+class NewChunk(NamedTuple):
+    """A chunk to store: the chunker's output plus the text indexed alongside it."""
+
+    chunk: Chunk
+    context: str
+    content_hash: str
+
+
+class Store:
+    """Access to one index database."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    # --- opening -------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open an existing index for reading and writing; raise a clear error if unusable."""
+        if not path.is_file():
+            raise NoIndexError(f"no index at {path.parent.parent}", hint="run `aurora index` in the project root first")
+        store = cls(cls._connect(path), path)
+        version = store._schema_version()
+        if version != SCHEMA_VERSION:
+            store.close()
+            raise IndexVersionError(
+                f"the index at {path.parent} has schema version {version}; this Aurora needs {SCHEMA_VERSION}",
+                hint="run `aurora index` to rebuild it",
+            )
+        return store
+
+    @classmethod
+    def create(cls, path: Path) -> Store:
+        """Create a fresh, empty index database at ``path`` (which must not exist)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = cls(cls._connect(path), path)
+        store._db.executescript(
+            f"BEGIN; {_SCHEMA} INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
+        )
+        return store
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise CorruptIndexError(
+                f"the index database {path} cannot be read: {exc}", hint="run `aurora index --rebuild`"
+            ) from None
+        return db
+
+    def _schema_version(self) -> int | None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise CorruptIndexError(
+                f"the index database {self.path} cannot be read: {exc}", hint="run `aurora index --rebuild`"
+            ) from None
+        return int(row[0]) if row else None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    # --- transactions and metadata ---------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one write transaction; any exception (Ctrl-C too) rolls it back."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def get_meta(self, key: str) -> str | None:
+        """Return a metadata value, or ``None``."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a metadata value."""
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def meta_items(self, prefix: str) -> list[tuple[str, str]]:
+        """Return every metadata (key, value) whose key starts with ``prefix``."""
+        rows = self._db.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+        return list(rows)
+
+    def delete_meta(self, key: str) -> None:
+        """Remove a metadata value."""
+        self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+    # --- files and chunks ------------------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        """Return the remembered state of every file, by path."""
+        rows = self._db.execute("SELECT path, size, mtime_ns, content_hash FROM files")
+        return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
+
+    def put_file(
+        self,
+        path: str,
+        state: FileState,
+        language: str,
+        chunks: Sequence[NewChunk],
+        skipped: str | None = None,
+    ) -> None:
+        """Insert or replace a file and all of its chunks."""
+        self._db.execute("DELETE FROM chunks WHERE path = ?", (path,))
+        self._db.execute(
+            "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, language, skipped)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (path, state.size, state.mtime_ns, state.content_hash, language, skipped),
+        )
+        self._db.executemany(
+            "INSERT INTO chunks (path, line_start, line_end, symbol, kind, language, content_hash, context, text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    path,
+                    c.chunk.line_start,
+                    c.chunk.line_end,
+                    c.chunk.symbol,
+                    c.chunk.kind,
+                    language,
+                    c.content_hash,
+                    c.context,
+                    c.chunk.text,
+                )
+                for c in chunks
+            ],
+        )
+
+    def touch_file(self, path: str, state: FileState) -> None:
+        """Record a new size and modification time for a file whose content did not change."""
+        self._db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (state.size, state.mtime_ns, path))
+
+    def delete_files(self, paths: Iterable[str]) -> None:
+        """Remove files and their chunks."""
+        self._db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
+
+    def indexed_texts(self) -> tuple[list[int], list[str]]:
+        """Return every chunk id and its indexed text (context and text), ordered by id."""
+        ids, texts = [], []
+        for chunk_id, context, text in self._db.execute("SELECT id, context, text FROM chunks ORDER BY id"):
+            ids.append(chunk_id)
+            texts.append(f"{context}\n{text}" if context else text)
+        return ids, texts
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        """Return the stored chunks with the given ids, by id."""
+        found: dict[int, StoredChunk] = {}
+        for start in range(0, len(ids), 500):
+            batch = list(ids[start : start + 500])
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                "SELECT id, path, line_start, line_end, symbol, kind, language, text"
+                f" FROM chunks WHERE id IN ({marks})",
+                batch,
+            )
+            for row in rows:
+                found[row[0]] = StoredChunk(*row)
+        return found
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of files, indexed files and chunks."""
+        files, indexed = self._db.execute("SELECT COUNT(*), COUNT(*) - COUNT(skipped) FROM files").fetchone()
+        (chunks,) = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        return {"files": files, "indexed_files": indexed, "chunks": chunks}

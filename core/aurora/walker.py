@@ -1,0 +1,137 @@
+"""Walk a project tree the way ripgrep does: ignore files honoured, problems reported, never fatal.
+
+Honours ``.gitignore`` and ``.auroraignore`` in every folder (nested, gitignore
+syntax, deeper files win), ``.git/info/exclude`` and the configured ``index.exclude``
+patterns; skips hidden entries and symbolic links unless asked to follow them, and
+files above the size limit. Unreadable folders, broken links and symlink loops are
+yielded as :class:`Skipped` entries instead of raising.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".aurora", "__pycache__"})
+IGNORE_FILES = (".gitignore", ".auroraignore")
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    """A regular file to consider for indexing; ``path`` is relative to the root, with ``/``."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A path left out, with the reason (``too large``, ``symlink loop``, ``cannot list: ...``)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class WalkSettings:
+    """What the walk includes; see the ``[index]`` settings in docs/configuration.md."""
+
+    exclude: Sequence[str] = ()
+    hidden: bool = False
+    follow_symlinks: bool = False
+    max_file_size: int = 1_048_576
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """Ignore patterns that apply below ``base`` (a root-relative folder, '' for the root)."""
+
+    base: str
+    spec: pathspec.GitIgnoreSpec
+
+
+def walk(root: Path, settings: WalkSettings) -> Iterator[FoundFile | Skipped]:
+    """Yield every file under ``root`` that is not ignored, in sorted order, and every skip."""
+    rules = []
+    top_lines = list(settings.exclude) + _read_lines(root / ".git" / "info" / "exclude")
+    if top_lines:
+        rules.append(_Rules("", pathspec.GitIgnoreSpec.from_lines(top_lines)))
+    root_stat = os.stat(root)
+    yield from _walk_dir(root, "", rules, settings, {(root_stat.st_dev, root_stat.st_ino)})
+
+
+def _walk_dir(
+    folder: Path, rel: str, rules: list[_Rules], settings: WalkSettings, ancestors: set[tuple[int, int]]
+) -> Iterator[FoundFile | Skipped]:
+    rules = rules + _rules_in(folder, rel)
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        yield Skipped(rel or ".", f"cannot list: {exc.strerror}")
+        return
+    for entry in entries:
+        name = entry.name
+        path = f"{rel}/{name}" if rel else name
+        if name in ALWAYS_SKIPPED_DIRS or (name.startswith(".") and not settings.hidden):
+            continue
+        try:
+            is_link = entry.is_symlink()
+            if is_link and not settings.follow_symlinks:
+                continue
+            info = entry.stat(follow_symlinks=True)
+        except OSError as exc:
+            reason = "broken symbolic link" if is_link else f"cannot stat: {exc.strerror}"
+            yield Skipped(path, reason)
+            continue
+        is_dir = stat.S_ISDIR(info.st_mode)
+        if _ignored(path + ("/" if is_dir else ""), rules):
+            continue
+        if is_dir:
+            identity = (info.st_dev, info.st_ino)
+            if identity in ancestors:
+                yield Skipped(path, "symlink loop")
+                continue
+            yield from _walk_dir(Path(entry.path), path, rules, settings, ancestors | {identity})
+        elif stat.S_ISREG(info.st_mode):
+            if info.st_size > settings.max_file_size:
+                yield Skipped(path, f"too large ({info.st_size:,} bytes > {settings.max_file_size:,})")
+            else:
+                yield FoundFile(path, info.st_size, info.st_mtime_ns)
+
+
+def _rules_in(folder: Path, rel: str) -> list[_Rules]:
+    found = []
+    for name in IGNORE_FILES:
+        lines = _read_lines(folder / name)
+        if lines:
+            found.append(_Rules(rel, pathspec.GitIgnoreSpec.from_lines(lines)))
+    return found
+
+
+def _ignored(path: str, rules: list[_Rules]) -> bool:
+    ignored = False
+    for rule in rules:
+        if rule.base:
+            if not path.startswith(rule.base + "/"):
+                continue
+            relative = path[len(rule.base) + 1 :]
+        else:
+            relative = path
+        verdict = rule.spec.check_file(relative).include
+        if verdict is not None:
+            ignored = verdict
+    return ignored
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []

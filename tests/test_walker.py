@@ -1,0 +1,95 @@
+"""The tree walk: ignore files, hidden entries, size limit, symlinks, unreadable folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import write
+
+from aurora.walker import FoundFile, Skipped, WalkSettings, walk
+
+
+def walked(root: Path, **settings) -> tuple[list[str], list[tuple[str, str]]]:
+    items = list(walk(root, WalkSettings(**settings)))
+    files = [item.path for item in items if isinstance(item, FoundFile)]
+    skipped = [(item.path, item.reason) for item in items if isinstance(item, Skipped)]
+    return files, skipped
+
+
+def test_nested_ignore_files_and_negation(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            ".gitignore": "*.log\nbuild/\n",
+            "keep.py": "",
+            "debug.log": "",
+            "build/out.py": "",
+            "sub/.gitignore": "!important.log\nlocal_only.py\n",
+            "sub/important.log": "",
+            "sub/other.log": "",
+            "sub/local_only.py": "",
+            "sub/deeper/local_only.py": "",
+            "docs/.auroraignore": "drafts/\n",
+            "docs/drafts/wip.md": "",
+            "docs/final.md": "",
+        },
+    )
+    files, skipped = walked(tmp_path)
+    assert files == ["docs/final.md", "keep.py", "sub/important.log"]
+    assert skipped == []
+
+
+def test_git_info_exclude_and_configured_patterns(tmp_path: Path) -> None:
+    write(tmp_path, {".git/info/exclude": "secret.txt\n", "secret.txt": "", "a.py": "", "vendor/lib.py": ""})
+    assert walked(tmp_path, exclude=["vendor/"])[0] == ["a.py"]
+
+
+def test_hidden_entries_only_when_asked(tmp_path: Path) -> None:
+    write(tmp_path, {".github/workflows/ci.yml": "", ".env": "", "a.py": "", ".git/config": ""})
+    assert walked(tmp_path)[0] == ["a.py"]
+    assert walked(tmp_path, hidden=True)[0] == [".env", ".github/workflows/ci.yml", "a.py"]
+
+
+def test_files_over_the_size_limit_are_reported(tmp_path: Path) -> None:
+    write(tmp_path, {"small.txt": "x" * 10, "big.txt": "x" * 2000})
+    files, skipped = walked(tmp_path, max_file_size=1000)
+    assert files == ["small.txt"]
+    assert skipped == [("big.txt", "too large (2,000 bytes > 1,000)")]
+
+
+def test_symlinks_are_skipped_unless_followed_and_loops_are_reported(tmp_path: Path) -> None:
+    write(tmp_path, {"real/a.py": ""})
+    (tmp_path / "real" / "loop").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "alias.py").symlink_to(tmp_path / "real" / "a.py")
+    (tmp_path / "dangling.py").symlink_to(tmp_path / "missing.py")
+    assert walked(tmp_path) == (["real/a.py"], [])
+    files, skipped = walked(tmp_path, follow_symlinks=True)
+    assert files == ["alias.py", "real/a.py"]
+    assert skipped == [("dangling.py", "broken symbolic link"), ("real/loop", "symlink loop")]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any folder")
+def test_unreadable_folder_is_reported_not_fatal(tmp_path: Path) -> None:
+    write(tmp_path, {"locked/secret.py": "", "open.py": ""})
+    (tmp_path / "locked").chmod(0)
+    try:
+        files, skipped = walked(tmp_path)
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert files == ["open.py"]
+    assert skipped == [("locked", "cannot list: Permission denied")]
+
+
+def test_folder_that_cannot_be_listed_is_reported_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {"locked/secret.py": "", "open.py": ""})
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert walked(tmp_path) == (["open.py"], [("locked", "cannot list: Permission denied")])
