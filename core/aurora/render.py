@@ -1,0 +1,60 @@
+"""Human-readable output of search results (ANSI colours on a terminal) and colour policy.
+
+Machine output never goes through here: ``--json`` is ``json.dumps`` of the response.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from aurora.search import SearchResponse, SearchResult
+from aurora.snippets import SnippetLine
+
+_STYLES = {"path": "35", "lines": "32", "symbol": "1;33", "score": "2", "match": "1;31", "number": "2;32"}
+
+
+def use_color(when: str, stream: TextIO) -> bool:
+    """Decide whether to colour ``stream`` for ``--color auto|always|never`` (NO_COLOR respected)."""
+    if when == "always":
+        return True
+    if when == "never" or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
+
+
+def results_text(response: SearchResponse, color: bool) -> str:
+    """Return the results as ``path:start-end  symbol  score`` headers followed by snippet lines."""
+    blocks = [_result_text(result, response.files, color) for result in response.results]
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _result_text(result: SearchResult, files: bool, color: bool) -> str:
+    chunk = result.chunk
+    header = f"{_paint(chunk.path, 'path', color)}:{_paint(f'{chunk.line_start}-{chunk.line_end}', 'lines', color)}"
+    if chunk.symbol:
+        header += f"  {_paint(chunk.symbol, 'symbol', color)}"
+    header += f"  {_paint(f'{result.score:.3f}', 'score', color)}"
+    if files and result.matches > 1:
+        header += f"  ({result.matches} matching chunks)"
+    width = max((len(str(line.number)) for line in result.snippet), default=0)
+    lines = [
+        f"  {_paint(str(line.number).rjust(width), 'number', color)}  {_highlight(line, color)}"
+        for line in result.snippet
+    ]
+    return "\n".join([header, *lines])
+
+
+def _highlight(line: SnippetLine, color: bool) -> str:
+    if not color or not line.spans:
+        return line.text
+    pieces, cursor = [], 0
+    for start, end in line.spans:
+        pieces += [line.text[cursor:start], _paint(line.text[start:end], "match", color)]
+        cursor = end
+    pieces.append(line.text[cursor:])
+    return "".join(pieces)
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if color else text

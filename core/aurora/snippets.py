@@ -1,0 +1,60 @@
+"""Pick the lines of a chunk worth showing for a query, with the spans that match it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from typing import NamedTuple
+
+_WORD = re.compile(r"\w+")
+MAX_LINE_CHARS = 240
+
+
+class SnippetLine(NamedTuple):
+    """One line of a snippet: its number in the file, its text and the matching spans."""
+
+    number: int
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+
+def make_snippet(
+    text: str,
+    first_line: int,
+    query_terms: Collection[str],
+    analyze: Callable[[str], list[str]],
+    max_lines: int,
+) -> list[SnippetLine]:
+    """Return up to ``max_lines`` lines of ``text``: those matching most query terms, in file order.
+
+    When no line matches (a semantic hit, say), the first non-blank lines are returned.
+    """
+    if max_lines <= 0:
+        return []
+    terms = set(query_terms)
+    candidates = []
+    for offset, line in enumerate(text.split("\n")):
+        if not line.strip():
+            continue
+        spans: tuple[tuple[int, int], ...] = ()
+        if terms.intersection(analyze(line)):
+            spans = tuple((m.start(), m.end()) for m in _WORD.finditer(line) if terms.intersection(analyze(m.group())))
+        candidates.append(SnippetLine(first_line + offset, line, spans))
+    matching = [c for c in candidates if c.spans]
+    if matching:
+        best = sorted(matching, key=lambda c: (-len({c.text[a:b].lower() for a, b in c.spans}), c.number))
+        chosen = sorted(best[:max_lines], key=lambda c: c.number)
+    else:
+        chosen = candidates[:max_lines]
+    return [_shorten(line) for line in chosen]
+
+
+def _shorten(line: SnippetLine) -> SnippetLine:
+    """Cut a long line to a window around its first match."""
+    text = line.text.rstrip()
+    if len(text) <= MAX_LINE_CHARS:
+        return SnippetLine(line.number, text, line.spans)
+    start = max(0, (line.spans[0][0] if line.spans else 0) - MAX_LINE_CHARS // 4)
+    end = start + MAX_LINE_CHARS
+    spans = tuple((a - start, b - start) for a, b in line.spans if a >= start and b <= end)
+    return SnippetLine(line.number, text[start:end], spans)
