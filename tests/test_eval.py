@@ -1,0 +1,72 @@
+"""`aurora eval`: trec_eval measures on a BEIR folder, checked against values worked out by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+from conftest import write
+
+SCIFACT = Path(os.environ.get("AURORA_BEIR_DIR", Path(__file__).resolve().parents[2] / "shared" / "data")) / "scifact"
+
+
+@pytest.fixture
+def tiny_beir(tmp_path: Path) -> Path:
+    docs = {"d1": "apple", "d2": "apple cherry cherry", "d3": "durian", "d4": "unrelated words"}
+    queries = {"q1": "cherry", "q2": "banana", "q3": "durian apple", "q4": "not judged"}
+    qrels = [("q1", "d2", 1), ("q2", "d3", 1), ("q3", "d3", 2), ("q3", "d2", 1)]
+    folder = tmp_path / "tiny"
+    write(
+        folder,
+        {
+            "corpus.jsonl": "".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in docs.items()),
+            "queries.jsonl": "".join(json.dumps({"_id": k, "text": v}) + "\n" for k, v in queries.items()),
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in qrels),
+        },
+    )
+    return folder
+
+
+def test_scores_match_trec_eval_definitions(tiny_beir: Path, tmp_path: Path, cli) -> None:
+    report = cli.json("eval", str(tiny_beir), cwd=tmp_path)
+    # q1: d2 first -> 1.  q2: nothing relevant retrieved -> 0 (counted, like trec_eval -c).
+    # q3: ranking d3 (gain 2), d1 (0), d2 (1); trec_eval's nDCG uses linear gains and log2(rank + 1).
+    q3 = (2 / math.log2(2) + 1 / math.log2(4)) / (2 / math.log2(2) + 1 / math.log2(3))
+    assert report["queries"] == 3 and report["documents"] == 4
+    assert report["ndcg_at_10"] == pytest.approx((1 + 0 + q3) / 3, abs=1e-4)
+    assert report["recall_at_100"] == pytest.approx(2 / 3, abs=1e-4)
+    assert report["mode"] == "lexical" and report["latency_p50_ms"] > 0
+
+
+def test_human_report(tiny_beir: Path, tmp_path: Path, cli) -> None:
+    done = cli("eval", str(tiny_beir), cwd=tmp_path)
+    assert done.returncode == 0
+    assert "nDCG@10      0.6501" in done.stdout and "Recall@100   0.6667" in done.stdout
+
+
+def test_store_can_be_kept_and_reused(tiny_beir: Path, tmp_path: Path, cli) -> None:
+    store = tmp_path / "kept"
+    first = cli.json("eval", str(tiny_beir), "--store", str(store), cwd=tmp_path)
+    again = cli.json("eval", str(tiny_beir), "--store", str(store), cwd=tmp_path)
+    assert (store / "aurora.db").is_file()
+    assert first["ndcg_at_10"] == again["ndcg_at_10"]
+
+
+def test_not_a_beir_folder(tmp_path: Path, cli) -> None:
+    done = cli("eval", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 2 and "not a BEIR dataset folder: corpus.jsonl is missing" in done.stderr
+
+
+def test_unknown_split_lists_the_available_ones(tiny_beir: Path, tmp_path: Path, cli) -> None:
+    done = cli("eval", str(tiny_beir), "--split", "dev", cwd=tmp_path)
+    assert done.returncode == 2 and "no 'dev' split; available: test" in done.stderr
+
+
+@pytest.mark.skipif(not SCIFACT.is_dir(), reason="SciFact data not present (set AURORA_BEIR_DIR)")
+def test_default_lexical_pipeline_reaches_the_bm25s_reference_on_scifact(tmp_path: Path, cli) -> None:
+    report = cli.json("eval", str(SCIFACT), cwd=tmp_path)
+    assert report["queries"] == 300
+    assert report["ndcg_at_10"] >= 0.679
