@@ -1,0 +1,54 @@
+"""Helpers shared by the benchmarks: timing child processes, medians, result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+AURORA = str(BIN / "aurora")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def run_once(command: Sequence[str], cwd: Path | None = None) -> tuple[float, int]:
+    """Run ``command`` to completion; return (wall seconds, peak RSS in MB) of that process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def runs(command: Sequence[str], times: int, cwd: Path | None = None, warmup: int = 1) -> list[tuple[float, int]]:
+    """Run ``command`` ``warmup`` times unmeasured, then ``times`` times measured."""
+    for _ in range(warmup):
+        run_once(command, cwd)
+    return [run_once(command, cwd) for _ in range(times)]
+
+
+def median(values: Sequence[float]) -> float:
+    """Return the median."""
+    return statistics.median(values)
+
+
+def machine() -> str:
+    """Describe the machine the numbers were taken on."""
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}"
+
+
+def save(name: str, document: dict) -> Path:
+    """Write a benchmark's results to ``bench/results/<name>.json`` and return the path."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M"), **document}, indent=2))
+    return path
