@@ -139,4 +139,3 @@ def indexed(project: Path, cli: Cli) -> Path:
 def paths(document: dict[str, Any]) -> list[str]:
     """Return the result paths of a search's JSON document."""
     return [result["path"] for result in document["results"]]
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from aurora_bm25s.analyzer import Analyzer
 
 

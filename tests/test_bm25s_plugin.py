@@ -8,6 +8,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import pytest
+
 from aurora_bm25s import aurora_describe, aurora_lexical_build, aurora_lexical_open
 
 QUERIES = [

@@ -22,7 +22,9 @@ def layered(tmp_path: Path, isolated_env: Path) -> Path:
     write(
         root,
         {
-            "pyproject.toml": '[project]\nname = "x"\n[tool.aurora.search]\nlimit = 8\n[tool.aurora.index]\nexclude = ["gen/"]\n',
+            "pyproject.toml": (
+                '[project]\nname = "x"\n[tool.aurora.search]\nlimit = 8\n[tool.aurora.index]\nexclude = ["gen/"]\n'
+            ),
             "aurora.toml": '[search]\nlimit = 9\n[pipelines.default.lexical]\nplugin = "bm25s"\nk1 = 1.5\n',
         },
     )
@@ -67,7 +69,7 @@ def test_window_overlap_must_be_smaller_than_window(layered: Path) -> None:
 
 
 def test_options_without_plugin_are_refused(layered: Path) -> None:
-    write(layered, {"aurora.toml": '[pipelines.other.lexical]\nk1 = 1.0\n'})
+    write(layered, {"aurora.toml": "[pipelines.other.lexical]\nk1 = 1.0\n"})
     with pytest.raises(ConfigError, match="has options but no plugin"):
         config.load(layered).pipeline("other")
 

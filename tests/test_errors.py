@@ -112,4 +112,3 @@ def test_plugin_whose_import_fails_names_the_missing_extra(indexed: Path, cli, t
     assert_one_line_error(
         done, "plugin 'broken' failed to import", "definitely_missing_lib", "pip install 'aurora-broken[fancy]'"
     )
-

@@ -16,9 +16,7 @@ INDEX_ONLY = {"bm25s", "scipy"}
 
 def imported_modules(*args: str, cwd: Path) -> set[str]:
     """Run the real ``aurora`` script with ``-X importtime`` and return every module it imported."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", AURORA, *args], cwd=cwd, capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-X", "importtime", AURORA, *args], cwd=cwd, capture_output=True, text=True)
     assert done.returncode in (0, 1), done.stderr[-2000:]
     return {
         line.rsplit("|", 1)[1].strip()
