@@ -206,7 +206,7 @@ def _refresh_lexical(
             lexical.forget(store, key)
     for key, role in roles.items():
         if chunks_changed or key not in before or before[key][0] != role.spec:
-            with progress.task(f"Building the {role.plugin.name} index"):
+            with progress.task(f"Building the {role.plugin.name} index", unit=""):
                 lexical.build(store, host, role, folder)
             report.lexical_rebuilt = True
 

@@ -23,7 +23,11 @@ class Progress:
 
     @contextmanager
     def task(self, description: str, total: int | None = None, unit: str = "files") -> Iterator[Advance]:
-        """Run a block as a task; the block calls the yielded function to advance it."""
+        """Run a block as a task; the block calls the yielded function to advance it.
+
+        With a ``total`` a bar, count and ETA are shown; without one, a running count of
+        ``unit`` (nothing if ``unit`` is empty) and the elapsed time.
+        """
         if not self.enabled:
             yield _ignore
             return
@@ -49,7 +53,8 @@ class Progress:
                 TimeRemainingColumn(),
             ]
         else:
-            columns += [TextColumn("{task.completed:,} " + unit), TimeElapsedColumn()]
+            columns += [TextColumn("{task.completed:,} " + unit)] if unit else []
+            columns.append(TimeElapsedColumn())
         with RichProgress(*columns, console=Console(stderr=True), transient=True) as bar:
             task_id = bar.add_task(description, total=total)
             yield lambda amount=1: bar.advance(task_id, amount)
