@@ -18,20 +18,7 @@ import sys
 import textwrap
 
 from corpus import ensure_corpus
-from measure import AURORA, median, runs, save
-
-QUERIES = [
-    "wait for a future with a timeout",
-    "TimeoutError",
-    "parse command line arguments",
-    "read a zip archive member",
-    "http request headers",
-    "os.path.join",
-    "encode base64 string",
-    "thread pool executor shutdown",
-    "sqlite3 connection commit",
-    "json decoder error line column",
-]
+from measure import AURORA, CODE_QUERIES, median, runs, save
 
 PROBE = textwrap.dedent(
     """
@@ -76,7 +63,7 @@ def main() -> None:
     probes = [
         json.loads(
             subprocess.run(
-                [sys.executable, "-c", PROBE, str(corpus), json.dumps(QUERIES)],
+                [sys.executable, "-c", PROBE, str(corpus), json.dumps(CODE_QUERIES)],
                 capture_output=True,
                 text=True,
                 check=True,

@@ -16,6 +16,20 @@ BIN = Path(sys.executable).parent
 AURORA = str(BIN / "aurora")
 RESULTS = Path(__file__).resolve().parent / "results"
 
+#: Code-search queries over the stdlib corpus, shared by the benchmarks.
+CODE_QUERIES = [
+    "wait for a future with a timeout",
+    "TimeoutError",
+    "parse command line arguments",
+    "read a zip archive member",
+    "http request headers",
+    "os.path.join",
+    "encode base64 string",
+    "thread pool executor shutdown",
+    "sqlite3 connection commit",
+    "json decoder error line column",
+]
+
 
 def run_once(command: Sequence[str], cwd: Path | None = None) -> tuple[float, int]:
     """Run ``command`` to completion; return (wall seconds, peak RSS in MB) of that process."""

@@ -16,15 +16,7 @@ import tempfile
 from pathlib import Path
 
 from corpus import ensure_corpus
-from measure import AURORA, median, runs, save
-
-QUERIES = [
-    "wait for a future with a timeout",
-    "TimeoutError",
-    "parse command line arguments",
-    "read a zip archive member",
-    "http request headers",
-]
+from measure import AURORA, CODE_QUERIES, median, runs, save
 
 
 def main() -> None:
@@ -43,8 +35,9 @@ def main() -> None:
         "aurora plugins list": runs([AURORA, "plugins", "list"], args.runs, neutral),
     }
     searches = []
-    for query in QUERIES:
-        searches += runs([AURORA, "search", query, "-C", str(corpus)], max(1, args.runs // len(QUERIES)) + 1, neutral)
+    queries = CODE_QUERIES[:5]
+    for query in queries:
+        searches += runs([AURORA, "search", query, "-C", str(corpus)], max(1, args.runs // len(queries)) + 1, neutral)
     rows["aurora search (cold, lexical)"] = searches
     baseline = median([wall for wall, _ in rows['python -c "import typer"']])
     table = {}
