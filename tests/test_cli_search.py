@@ -136,3 +136,17 @@ def test_latin1_file_is_indexed_with_a_warning(project: Path, cli) -> None:
     assert "legacy.txt: not valid UTF-8" in done.stderr
     best = cli.json("search", "crème brûlée", cwd=project)["results"][0]
     assert best["path"] == "legacy.txt" and "crème brûlée" in best["snippet"]
+
+
+def test_human_paths_are_relative_to_the_current_folder(indexed: Path, cli) -> None:
+    done = cli("search", "installer", cwd=indexed / "src" / "net")
+    assert done.stdout.startswith("../../docs/guide.md:")
+    assert cli.json("search", "installer", cwd=indexed / "src" / "net")["results"][0]["path"] == "docs/guide.md"
+
+
+def test_quiet_index_prints_nothing_and_the_summary_names_another_root(project: Path, cli, tmp_path: Path) -> None:
+    write(project, {"legacy.txt": b"caf\xe9\n"})
+    done = cli("index", "-q", cwd=project)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    done = cli("index", str(project), cwd=tmp_path)
+    assert done.stdout.startswith(f"{project}: Indexed 5 files")

@@ -58,6 +58,11 @@ def test_wrong_value_names_key_and_allowed_values(indexed: Path, cli) -> None:
     assert_one_line_error(done, "aurora.toml", "pipelines.default.lexical.k1", "allowed: a number from 0 to 10")
 
 
+def test_role_that_is_neither_a_name_nor_a_table(indexed: Path, cli) -> None:
+    write(indexed, {"aurora.toml": "[pipelines.default]\nlexical = 5\n"})
+    assert_one_line_error(cli("search", "token", cwd=indexed), "pipelines.default.lexical must be a plugin name")
+
+
 def test_unknown_key_lists_the_allowed_ones(indexed: Path, cli) -> None:
     write(indexed, {"aurora.toml": "[search]\nlimt = 5\n"})
     assert_one_line_error(cli("search", "token", cwd=indexed), "unknown key search.limt", "search.limit")
@@ -66,7 +71,12 @@ def test_unknown_key_lists_the_allowed_ones(indexed: Path, cli) -> None:
 def test_missing_path_is_a_usage_error(tmp_path: Path, cli) -> None:
     assert_one_line_error(cli("index", str(tmp_path / "nowhere"), cwd=tmp_path), "no such folder")
     done = cli("search", "x", "--root", str(tmp_path / "nowhere"), cwd=tmp_path)
-    assert_one_line_error(done, "no index")
+    assert_one_line_error(done, "nowhere: no such folder")
+
+
+def test_mistyped_root_inside_an_indexed_project_is_not_resolved_upwards(indexed: Path, cli) -> None:
+    done = cli("search", "token", "-C", "src/nonexistent", cwd=indexed)
+    assert_one_line_error(done, "src/nonexistent: no such folder")
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\t\n"])
@@ -90,9 +100,47 @@ def test_corrupt_database_asks_for_rebuild(indexed: Path, cli) -> None:
     for suffix in ("-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     database.write_bytes(b"this is not a database" * 100)
-    assert_one_line_error(cli("search", "token", cwd=indexed), "cannot be read", "aurora index --rebuild")
+    assert_one_line_error(cli("search", "token", cwd=indexed), "is damaged", "aurora index --rebuild")
     assert cli("index", cwd=indexed).returncode == 0
     assert paths(cli.json("search", "installer", cwd=indexed)) == ["docs/guide.md"]
+
+
+def test_damaged_lexical_files_ask_for_rebuild_instead_of_finding_nothing(indexed: Path, cli) -> None:
+    for generation in (indexed / ".aurora" / "lexical").iterdir():
+        (generation / "chunk_ids.npy").write_bytes(b"")
+    assert_one_line_error(cli("search", "token", cwd=indexed), "lexical index", "is damaged", "--rebuild")
+    assert cli("index", "--rebuild", cwd=indexed).returncode == 0
+    assert paths(cli.json("search", "installer", cwd=indexed)) == ["docs/guide.md"]
+
+
+def test_damaged_vocabulary_is_reported_at_query_time(indexed: Path, cli) -> None:
+    for generation in (indexed / ".aurora" / "lexical").iterdir():
+        (generation / "vocab.sqlite").write_bytes(b"garbage" * 1000)
+    assert_one_line_error(cli("search", "token", cwd=indexed), "is damaged", "--rebuild")
+
+
+def test_index_that_cannot_be_opened_is_reported_not_deleted(indexed: Path, cli) -> None:
+    database = indexed / ".aurora" / "aurora.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.mkdir()  # something SQLite cannot open, but that is not a damaged database
+    assert_one_line_error(cli("index", cwd=indexed), "cannot use the index database")
+    assert database.is_dir()
+
+
+def test_locked_database_is_unavailable_not_damaged(tmp_path: Path) -> None:
+    from aurora.errors import IndexUnavailableError
+    from aurora.store import database_error
+
+    path = tmp_path / "x.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        sqlite3.connect(path, timeout=0).execute("SELECT * FROM t")
+    except sqlite3.OperationalError as exc:
+        error = database_error(path, exc)
+    assert isinstance(error, IndexUnavailableError) and "try again" in error.hint
 
 
 def test_plugin_whose_import_fails_names_the_missing_extra(indexed: Path, cli, tmp_path: Path) -> None:

@@ -116,3 +116,41 @@ def test_interrupted_index_leaves_the_previous_index_usable(tmp_path: Path, cli,
     assert report["added"] == 1500
     assert "pkg3/module_321.py" in paths(cli.json("search", "module 321", "-n", "50", cwd=root))
     assert not [p for p in (root / ".aurora" / "lexical").iterdir() if p.name.startswith("tmp-")]
+
+
+def test_a_long_lived_project_sees_what_another_process_indexed(indexed: Path, cli) -> None:
+    import aurora
+
+    project = aurora.open(indexed)
+    assert [r.chunk.path for r in project.search("shopping apples").results] == ["notes.txt"]
+    (indexed / "notes.txt").write_text("a list of quinces\n", encoding="utf-8")
+    assert cli("index", cwd=indexed).returncode == 0
+    assert [r.chunk.path for r in project.search("quinces").results] == ["notes.txt"]
+    assert project.search("shopping apples").results == []
+    project.close()
+
+
+def test_changed_chunk_settings_rechunk_every_file(tmp_path: Path, cli, isolated_env: Path) -> None:
+    write(tmp_path, {"long.txt": "\n".join(f"line {i}" for i in range(100))})
+    assert cli("index", cwd=tmp_path).returncode == 0
+    write(isolated_env / "config", {"aurora/config.toml": "[index]\nwindow_lines = 10\nwindow_overlap = 0\n"})
+    report = cli.json("index", cwd=tmp_path)
+    assert report["added"] == 1 and "chunk settings changed" in report["warnings"][0]
+    assert report["chunks"] == 10
+
+
+def test_file_deleted_between_scan_and_read_is_removed(indexed: Path, monkeypatch) -> None:
+    from aurora import indexer
+    from aurora.api import Project
+
+    (indexed / "notes.txt").write_text("changed\n", encoding="utf-8")
+    real_read = indexer.read_file
+
+    def read_after_deletion(root, found, settings):
+        (root / found.path).unlink()
+        return real_read(root, found, settings)
+
+    monkeypatch.setattr(indexer, "read_file", read_after_deletion)
+    report = Project(indexed).index()
+    assert (report.removed, report.warnings) == (1, [])
+    assert chunk_ids_by_path(indexed).get("notes.txt") is None

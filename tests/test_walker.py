@@ -93,3 +93,33 @@ def test_folder_that_cannot_be_listed_is_reported_not_fatal(tmp_path: Path, monk
 
     monkeypatch.setattr(os, "scandir", scandir)
     assert walked(tmp_path) == (["open.py"], [("locked", "cannot list: Permission denied")])
+
+
+def test_ignore_files_above_the_root_apply_up_to_the_repository_top(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "repo/.git/info/exclude": "local.txt\n",
+            "repo/.gitignore": "*.log\n/sub/app/generated/\n",
+            "repo/sub/.gitignore": "secret.py\n",
+            "repo/sub/app/x.log": "",
+            "repo/sub/app/local.txt": "",
+            "repo/sub/app/secret.py": "",
+            "repo/sub/app/generated/out.py": "",
+            "repo/sub/app/main.py": "",
+        },
+    )
+    (tmp_path / ".gitignore").write_text("main.py\n")  # above the repository: not applied
+    assert walked(tmp_path / "repo" / "sub" / "app") == (["main.py"], [])
+
+
+def test_gitignore_is_honoured_outside_a_repository_too(tmp_path: Path) -> None:
+    write(tmp_path, {".gitignore": "*.tmp\n", "a.tmp": "", "b.md": ""})
+    assert walked(tmp_path)[0] == ["b.md"]
+
+
+def test_file_name_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
+    write(tmp_path, {"ok.py": ""})
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt"), "w") as handle:
+        handle.write("x")
+    assert walked(tmp_path) == (["ok.py"], [("caf\\xe9.txt", "name is not valid UTF-8")])

@@ -1,11 +1,14 @@
 """The Python API that the CLI (and every other front end) goes through.
 
-import aurora
-project = aurora.open(".")
-project.index()
-response = project.search("where do we refresh auth tokens", limit=5)
-for result in response.results:
-print(result.chunk.path, result.chunk.line_start, result.score)
+Example::
+
+    import aurora
+
+    project = aurora.open(".")
+    project.index()
+    response = project.search("where do we refresh auth tokens", limit=5)
+    for result in response.results:
+        print(result.chunk.path, result.chunk.line_start, result.score)
 """
 
 from __future__ import annotations

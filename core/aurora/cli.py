@@ -118,15 +118,23 @@ def _root(
     """Local hybrid search for codebases and notes."""
 
 
-def _project(root: Path | None) -> Project:
-    from aurora.api import Project, open_project
-    from aurora.errors import UsageError
+def _project(start: Path | None, *, exact: bool = False, indexed: bool = False) -> Project:
+    """Return the project at or above ``start`` (the current folder when None).
 
-    if root is None:
-        return open_project(Path.cwd())
-    if not root.is_dir():
-        raise UsageError(f"{root}: no such folder")
-    return Project(root.resolve())
+    ``exact`` takes ``start`` itself as the root; ``indexed`` requires an existing index.
+    """
+    from aurora.api import Project, open_project
+    from aurora.errors import NoIndexError, UsageError
+    from aurora.layout import find_root
+
+    folder = start or Path.cwd()
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder")
+    if exact:
+        return Project(folder.resolve())
+    if indexed and find_root(folder) is None:
+        raise NoIndexError(f"no index at or above {folder}", hint="run `aurora index` in the project root first")
+    return open_project(folder)
 
 
 @app.command()
@@ -134,13 +142,17 @@ def _project(root: Path | None) -> Project:
 def index(
     path: Annotated[
         Path | None,
-        typer.Argument(help="Folder to index [default: the indexed folder above the current one, or the current one]."),
+        typer.Argument(
+            metavar="[PATH]",
+            help="Folder to index [default: the indexed folder above the current one, or the current one].",
+            show_default=False,
+        ),
     ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-read every file and rebuild all indexes.")] = False,
     pipeline: PipelineOption = None,
     backend: BackendOption = None,
     json_output: JsonOption = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every warning.")] = False,
 ) -> None:
     """Index a folder: code by function and class, Markdown by section, other text by lines.
@@ -150,12 +162,14 @@ def index(
     """
     from aurora.progress import Progress
 
-    project = _project(path)
+    project = _project(path, exact=path is not None)
     report = project.index(
         pipeline=pipeline, backend=backend, rebuild=rebuild, progress=Progress.for_terminal(quiet or json_output)
     )
     if json_output:
         _print_json(report.to_dict())
+        return
+    if quiet:
         return
     if report.recreated:
         _warn(f"rebuilt the index from scratch: {report.recreated}")
@@ -164,14 +178,14 @@ def index(
         _warn(warning)
     if len(shown) < len(report.warnings):
         _warn(f"... and {len(report.warnings) - len(shown):,} more (see --verbose)")
-    if not quiet:
-        print(report.summary())
+    where = "" if project.root == Path.cwd().resolve() else f"{project.root}: "
+    print(where + report.summary())
 
 
 @app.command()
 @_guarded
 def search(
-    query: Annotated[str, typer.Argument(help="What to look for: words, identifiers or a question.")],
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="What to look for: words, identifiers or a question.")],
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", min=1, help="Number of results [default: 10].", show_default=False)
     ] = None,
@@ -192,16 +206,7 @@ def search(
 
     Exit status: 0 results found, 1 no results, 2 usage or index error.
     """
-    from aurora.errors import NoIndexError
-    from aurora.layout import find_root
-
-    found = find_root(root or Path.cwd())
-    if found is None:
-        where = root or Path.cwd()
-        raise NoIndexError(f"no index at or above {where}", hint="run `aurora index` in the project root first")
-    from aurora.api import Project
-
-    project = Project(found)
+    project = _project(root, indexed=True)
     response = project.search(
         query, limit=limit, mode=mode.value if mode else None, pipeline=pipeline, backend=backend, files=files
     )
@@ -212,7 +217,7 @@ def search(
 
         for warning in response.warnings:
             _warn(warning)
-        sys.stdout.write(results_text(response, use_color(color.value, sys.stdout)))
+        sys.stdout.write(results_text(response, use_color(color.value, sys.stdout), Path.cwd()))
         if not response.results:
             print(f"no results for {query!r}", file=sys.stderr)
     if not response.results:
@@ -222,7 +227,9 @@ def search(
 @app.command("eval")
 @_guarded
 def evaluate(
-    dataset: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.")],
+    dataset: Annotated[
+        Path, typer.Argument(metavar="DATASET", help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.")
+    ],
     split: Annotated[str, typer.Option("--split", help="Qrels split to evaluate.")] = "test",
     mode: Annotated[Mode | None, typer.Option("--mode", "-m", help="Search mode [default: the pipeline's].")] = None,
     pipeline: PipelineOption = None,

@@ -6,7 +6,8 @@ Sources, lowest precedence first (later ones override single keys of earlier one
 2. the user file ``$XDG_CONFIG_HOME/aurora/config.toml`` (``~/.config/aurora/config.toml``);
 3. ``[tool.aurora]`` in ``<root>/pyproject.toml``;
 4. ``<root>/aurora.toml``;
-5. command-line flags (``--pipeline``, ``--backend``, ``--mode``).
+5. command-line flags (``--pipeline``, ``--backend``, ``--mode``, ``--limit``), which the
+   commands apply on top of this configuration.
 
 Tables merge key by key; any other value (lists included) replaces the earlier one.
 Keys of a pipeline's role tables other than ``plugin`` are plugin options, checked
@@ -23,7 +24,7 @@ from typing import Any, NamedTuple
 
 from aurora.contract import Option
 from aurora.errors import ConfigError
-from aurora.options import check_value, describe_allowed
+from aurora.options import check_value
 
 Key = tuple[str, ...]
 
@@ -144,7 +145,7 @@ def user_config_path() -> Path:
     return Path(base) / "aurora" / "config.toml"
 
 
-def load(root: Path | None, overrides: Mapping[Key, Any] | None = None) -> Config:
+def load(root: Path | None) -> Config:
     """Read and merge every configuration source for the project at ``root``."""
     values: dict[Key, tuple[Any, str]] = {}
     sources = [BUILTIN]
@@ -154,16 +155,14 @@ def load(root: Path | None, overrides: Mapping[Key, Any] | None = None) -> Confi
         layers += [(root / "pyproject.toml", ("tool", "aurora")), (root / "aurora.toml", ())]
     for path, subtable in layers:
         table = _read_toml(path)
-        for part in subtable:
-            table = table.get(part, {}) if isinstance(table, dict) else {}
+        for depth, part in enumerate(subtable, start=1):
+            table = table.get(part, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: [{'.'.join(subtable[:depth])}] must be a table")
         if table:
             label = f"{path}" if not subtable else f"{path} [{'.'.join(subtable)}]"
             _merge(values, _normalise(table, label), label)
             sources.append(label)
-    if overrides:
-        for key, value in overrides.items():
-            values[key] = (value, COMMAND_LINE)
-        sources.append(COMMAND_LINE)
     _validate(values)
     return Config(values, sources)
 
@@ -186,6 +185,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: invalid TOML: the file is not valid UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         position = _TOML_POSITION.search(message)
@@ -248,6 +249,8 @@ def _validate_pipeline_key(key: Key, value: Any, source: str) -> None:
     field = key[2]
     if len(key) == 3 and field in PIPELINE_OPTIONS:
         check_value(dotted, value, PIPELINE_OPTIONS[field], source)
+    elif len(key) == 3 and field in ROLES:
+        raise ConfigError(f'{source}: {dotted} must be a plugin name or a table, like {field} = "bm25s"')
     elif len(key) == 4 and field in ROLES:
         if key[3] == "plugin" and not (isinstance(value, str) and value.strip()):
             raise ConfigError(f"{source}: {dotted} must be a plugin name (a string); see `aurora plugins list`")
@@ -258,9 +261,3 @@ def _validate_pipeline_key(key: Key, value: Any, source: str) -> None:
 
 def _top_level_keys() -> str:
     return "default_pipeline, [index], [search], [pipelines.NAME]"
-
-
-def host_option_help(key: Key) -> str:
-    """Return the help text and allowed values of a host setting (for `config show`)."""
-    option = HOST_OPTIONS[key]
-    return f"{option.help} ({describe_allowed(option)})"

@@ -7,8 +7,7 @@ to stderr, then exits with :attr:`AuroraError.exit_code`. Anything that is not a
 
 from __future__ import annotations
 
-#: Exit codes, documented in docs/cli.md.
-EXIT_OK = 0
+#: Exit codes, documented in docs/cli.md (0 is success).
 EXIT_NO_RESULTS = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70
@@ -47,7 +46,11 @@ class StaleIndexError(AuroraError):
 
 
 class CorruptIndexError(AuroraError):
-    """The index files exist but cannot be read."""
+    """The index files exist but are damaged; rebuilding them is the fix."""
+
+
+class IndexUnavailableError(AuroraError):
+    """The index cannot be opened right now (locked, read-only, I/O error); it is not damaged."""
 
 
 class IndexLockedError(AuroraError):

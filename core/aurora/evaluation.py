@@ -21,7 +21,7 @@ from typing import Any
 from aurora.chunking import Chunk
 from aurora.errors import AuroraError, UsageError
 from aurora.indexer import index_documents
-from aurora.layout import DATABASE_NAME
+from aurora.layout import DATABASE_NAME, index_dir
 from aurora.pipeline import Pipeline
 from aurora.plugins import PluginHost
 from aurora.progress import Progress
@@ -83,15 +83,18 @@ def evaluate(
     _check_layout(dataset)
     qrels = load_qrels(dataset, split)
     queries = {qid: text for qid, text in load_queries(dataset).items() if qid in qrels}
+    if not queries:
+        raise UsageError(f"none of the {len(qrels):,} queries judged in split '{split}' is in queries.jsonl")
+    qrels = {qid: qrels[qid] for qid in queries}
     if max_queries:
         queries = dict(list(queries.items())[:max_queries])
         qrels = {qid: qrels[qid] for qid in queries}
     with tempfile.TemporaryDirectory(prefix="aurora-eval-") as scratch:
-        folder = store_dir or Path(scratch)
-        report = index_documents(folder, load_corpus(dataset), pipeline, host, progress)
-        store = Store.open(folder / DATABASE_NAME)
+        root = store_dir or Path(scratch)
+        report = index_documents(index_dir(root), load_corpus(dataset), pipeline, host, progress)
+        store = Store.open(index_dir(root) / DATABASE_NAME)
         try:
-            run, latencies, mode_used = _run_queries(Searcher(folder, store, pipeline, host), queries, mode, progress)
+            run, latencies, mode_used = _run_queries(Searcher(root, store, pipeline, host), queries, mode, progress)
         finally:
             store.close()
     evaluator = evaluator_module.RelevanceEvaluator(qrels, set(MEASURES))
@@ -123,28 +126,31 @@ def _run_queries(
     mode_used = mode or searcher.pipeline.mode
     with progress.task("Querying", total=len(queries), unit="queries") as advance:
         for qid, text in queries.items():
+            advance(1)
+            if not text.strip():
+                run[qid] = {}
+                continue
             started = time.perf_counter()
             response = searcher.search(text, limit=RANKING_DEPTH, mode=mode, snippet_lines=0)
             latencies.append((time.perf_counter() - started) * 1000)
             run[qid] = {result.chunk.path: result.score for result in response.results}
             mode_used = response.mode
-            advance(1)
     return run, latencies, mode_used
 
 
 def load_corpus(dataset: Path) -> Iterator[SourceFile]:
     """Yield each corpus document as a one-chunk source (title indexed as context)."""
-    for record in _read_jsonl(dataset / "corpus.jsonl"):
+    for doc_id, record in _read_jsonl(dataset / "corpus.jsonl"):
         title, text = record.get("title") or "", record.get("text") or ""
         body = text if text.strip() else title
         chunk = Chunk(1, body.count("\n") + 1, body, title or None, "document")
         state = FileState(len(body), 0, content_hash(f"{title}\n{body}".encode()))
-        yield SourceFile(str(record["_id"]), state, "text", [new_chunk(chunk, title)])
+        yield SourceFile(doc_id, state, "text", [new_chunk(chunk, title)])
 
 
 def load_queries(dataset: Path) -> dict[str, str]:
     """Return the queries by id."""
-    return {str(r["_id"]): r["text"] for r in _read_jsonl(dataset / "queries.jsonl")}
+    return {qid: str(record.get("text") or "") for qid, record in _read_jsonl(dataset / "queries.jsonl")}
 
 
 def load_qrels(dataset: Path, split: str) -> dict[str, dict[str, int]]:
@@ -156,12 +162,20 @@ def load_qrels(dataset: Path, split: str) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = {}
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
-            fields = line.rstrip("\n").split("\t")
-            if number == 1 and not fields[-1].strip().lstrip("-").isdigit():
+            fields = line.strip().split("\t")
+            if fields == [""]:
                 continue
-            if len(fields) != 3:
-                raise UsageError(f"{path}:{number}: expected query-id, corpus-id and score separated by tabs")
-            qrels.setdefault(fields[0], {})[fields[1]] = int(fields[2])
+            try:
+                query_id, doc_id, grade = fields
+                qrels.setdefault(query_id, {})[doc_id] = int(float(grade))
+            except ValueError:
+                if number == 1:
+                    continue  # the header line
+                raise UsageError(
+                    f"{path}:{number}: expected query-id, corpus-id and an integer score separated by tabs"
+                ) from None
+    if not qrels:
+        raise UsageError(f"{path} has no relevance judgements")
     return qrels
 
 
@@ -174,14 +188,19 @@ def _check_layout(dataset: Path) -> None:
             )
 
 
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+def _read_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (``_id``, record) for every non-blank line of a BEIR JSON-lines file."""
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise UsageError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
+            if not isinstance(record, dict) or "_id" not in record:
+                raise UsageError(f"{path}:{number}: expected an object with an _id")
+            yield str(record["_id"]), record
 
 
 def _pytrec_eval() -> Any:

@@ -7,6 +7,7 @@ commits. Ctrl-C or a kill at any point leaves the previous index as it was.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aurora import __version__, lexical
+from aurora import lexical
 from aurora.chunking import ChunkSettings
 from aurora.config import Config
 from aurora.errors import AuroraError, CorruptIndexError, IndexLockedError, IndexVersionError, NoIndexError
@@ -28,6 +29,9 @@ from aurora.progress import Progress
 from aurora.sources import SourceFile, read_file
 from aurora.store import FileState, Store
 from aurora.walker import FoundFile, Skipped, WalkSettings, walk
+
+#: Metadata key of the chunk settings the stored chunks were made with.
+CHUNKING_KEY = "chunking"
 
 
 @dataclass
@@ -50,13 +54,13 @@ class IndexReport:
     def summary(self) -> str:
         """Return a one-line summary of the run."""
         line = (
-            f"Indexed {self.files:,} files ({self.chunks:,} chunks) in {self.elapsed_s:.1f}s: "
+            f"Indexed {_count(self.files, 'file')} ({_count(self.chunks, 'chunk')}) in {self.elapsed_s:.1f}s: "
             f"{self.added:,} new, {self.changed:,} changed, {self.removed:,} removed, {self.unchanged:,} unchanged"
         )
         if self.skipped:
             line += "; skipped " + ", ".join(f"{n:,} {reason}" for reason, n in sorted(self.skipped.items()))
         if self.warnings:
-            line += f"; {len(self.warnings):,} warning{'s' if len(self.warnings) > 1 else ''}"
+            line += f"; {_count(len(self.warnings), 'warning')}"
         return line
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +79,10 @@ class IndexReport:
             "recreated": self.recreated,
             "elapsed_s": round(self.elapsed_s, 3),
         }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def walk_settings(config: Config) -> WalkSettings:
@@ -102,11 +110,16 @@ def index_tree(
     """Index (or incrementally re-index) the files under ``root`` into ``root/.aurora``."""
     report = IndexReport(root=str(root))
     chunking = chunk_settings(config)
+    chunking_key = json.dumps(chunking._asdict(), sort_keys=True)
 
     def apply(store: Store) -> None:
-        known = {} if rebuild else store.file_states()
-        if rebuild:
+        settings_changed = store.get_meta(CHUNKING_KEY) not in (None, chunking_key)
+        if settings_changed:
+            report.warnings.append("the chunk settings changed, so every file was read again")
+        known = {} if rebuild or settings_changed else store.file_states()
+        if not known:
             store.delete_files(store.file_states())
+        store.set_meta(CHUNKING_KEY, chunking_key)
         found = _scan(root, walk_settings(config), known, progress, report)
         report.removed = sum(1 for path in known if path not in found.seen)
         store.delete_files(path for path in known if path not in found.seen)
@@ -148,14 +161,13 @@ def _run(
     rebuild: bool,
 ) -> None:
     """Lock ``folder``, apply the changes and refresh derived indexes in one transaction."""
-    if pipeline.lexical is None:
-        raise AuroraError(
-            f"pipeline '{pipeline.name}' has no lexical plugin; Aurora needs one to index",
-            hint=f'add [pipelines.{pipeline.name}.lexical] plugin = "bm25s" to aurora.toml',
-        )
+    pipeline.require_lexical()
     started = time.perf_counter()
-    folder.mkdir(parents=True, exist_ok=True)
-    _keep_out_of_git(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _keep_out_of_git(folder)
+    except OSError as exc:
+        raise _unwritable(folder, exc) from None
     lexical_folder = folder / LEXICAL_DIRNAME
     with _exclusive_lock(folder / LOCK_NAME):
         store = _open_for_writing(folder, report)
@@ -164,14 +176,12 @@ def _run(
                 before = lexical.live(store)
                 apply(store)
                 _refresh_lexical(store, pipeline, host, progress, report, lexical_folder, before, rebuild)
-                store.set_meta("aurora_version", __version__)
-                store.set_meta("indexed_at", str(time.time()))
             live = {generation for _, generation in lexical.live(store).values()}
             lexical.prune(lexical_folder, keep=live | {generation for _, generation in before.values()})
             counts = store.counts()
         finally:
             store.close()
-    report.files, report.chunks = counts["indexed_files"], counts["chunks"]
+    report.files, report.chunks = counts["files"], counts["chunks"]
     report.elapsed_s = time.perf_counter() - started
 
 
@@ -189,8 +199,7 @@ def _refresh_lexical(
 
     ``rebuild`` also forgets the indexes of other pipelines and settings.
     """
-    assert pipeline.lexical is not None
-    current = pipeline.lexical
+    current = pipeline.require_lexical()
     roles = {current.key: current}
     chunks_changed = rebuild or report.added or report.changed or report.removed
     for key, (spec, _) in before.items():
@@ -245,6 +254,11 @@ def _apply_file(
 ) -> None:
     try:
         source = read_file(root, item, chunking)
+    except FileNotFoundError:  # deleted since the scan
+        if old is not None:
+            store.delete_files([item.path])
+            report.removed += 1
+        return
     except OSError as exc:
         report.warnings.append(f"{item.path}: cannot read: {exc.strerror}")
         return
@@ -286,7 +300,11 @@ def _open_for_writing(folder: Path, report: IndexReport) -> Store:
 def _exclusive_lock(path: Path) -> Iterator[None]:
     import fcntl
 
-    with open(path, "a+") as handle:
+    try:
+        handle = open(path, "a+")
+    except OSError as exc:
+        raise _unwritable(path.parent, exc) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -303,6 +321,10 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             handle.truncate(0)
+
+
+def _unwritable(folder: Path, exc: OSError) -> AuroraError:
+    return AuroraError(f"cannot write the index in {folder}: {exc.strerror}", hint="index a folder you can write to")
 
 
 def _keep_out_of_git(folder: Path) -> None:

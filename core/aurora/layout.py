@@ -22,8 +22,3 @@ def find_root(start: Path) -> Path | None:
         if (folder / INDEX_DIRNAME / DATABASE_NAME).is_file():
             return folder
     return None
-
-
-def project_root(start: Path) -> Path:
-    """Return the indexed root above ``start`` if there is one, else ``start`` itself."""
-    return find_root(start) or start.resolve()

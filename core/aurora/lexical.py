@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import uuid
 import zlib
 from collections.abc import Mapping
@@ -61,11 +62,11 @@ def role_from_spec(host: PluginHost, spec: str) -> LexicalRole:
     return LexicalRole(host.load("lexical", recorded["plugin"]), recorded["options"])
 
 
-def build(store: Store, host: PluginHost, role: LexicalRole, folder: Path) -> str:
+def build(store: Store, host: PluginHost, role: LexicalRole, folder: Path) -> None:
     """Build a new generation of ``role``'s index from every chunk in ``store`` and record it.
 
     The record is written in the caller's open transaction; until that commits,
-    readers keep the previous generation. Returns the new generation's folder name.
+    readers keep the previous generation.
     """
     import numpy as np
 
@@ -82,7 +83,6 @@ def build(store: Store, host: PluginHost, role: LexicalRole, folder: Path) -> st
     os.replace(staging, final)
     _sync_dir(folder)
     store.set_meta(_META_PREFIX + role.key, json.dumps([role.spec, final.name]))
-    return final.name
 
 
 def forget(store: Store, key: str) -> None:
@@ -99,10 +99,15 @@ def prune(folder: Path, keep: set[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-class OpenLexicalIndex:
-    """A live generation opened for querying; hits are keyed by chunk id."""
+#: What a damaged index raises when opened or queried (also what plugins are asked to raise).
+DAMAGE = (OSError, ValueError, EOFError, sqlite3.DatabaseError)
 
-    def __init__(self, index: LexicalIndex | None, chunk_ids: Any) -> None:
+
+class OpenLexicalIndex:
+    """One generation opened for querying; hits are keyed by chunk id."""
+
+    def __init__(self, generation: str, index: LexicalIndex | None, chunk_ids: Any) -> None:
+        self.generation = generation
         self._index = index
         self._chunk_ids = chunk_ids
 
@@ -115,17 +120,19 @@ class OpenLexicalIndex:
         """Return up to ``limit`` (chunk id, score) pairs, best first."""
         if self._index is None:
             return []
-        return [(int(self._chunk_ids[position]), score) for position, score in self._index.search(query, limit)]
+        try:
+            hits = self._index.search(query, limit)
+        except DAMAGE as exc:
+            raise _damaged(self.generation, exc) from None
+        return [(int(self._chunk_ids[position]), score) for position, score in hits]
 
     def analyze(self, text: str) -> list[str]:
         """Return the index terms of ``text``."""
         return self._index.analyze(text) if self._index is not None else text.lower().split()
 
 
-def open_live(store: Store, host: PluginHost, role: LexicalRole, folder: Path) -> OpenLexicalIndex:
-    """Open the live generation of ``role``'s index."""
-    import numpy as np
-
+def live_generation(store: Store, role: LexicalRole) -> str:
+    """Return the folder name of the live generation of ``role``'s index, or say how to build it."""
     recorded = live(store).get(role.key)
     if recorded is None or recorded[0] != role.spec:
         settings = ", ".join(f"{name}={value}" for name, value in sorted(role.options.items()))
@@ -133,17 +140,28 @@ def open_live(store: Store, host: PluginHost, role: LexicalRole, folder: Path) -
             f"there is no lexical index for plugin {role.plugin.name} with {settings or 'its defaults'}",
             hint="run `aurora index` (with the same --pipeline/--backend) to build it",
         )
-    directory = folder / recorded[1]
+    return recorded[1]
+
+
+def open_generation(host: PluginHost, role: LexicalRole, folder: Path, generation: str) -> OpenLexicalIndex:
+    """Open generation ``generation`` of ``role``'s index (memory-mapped)."""
+    import numpy as np
+
+    directory = folder / generation
     try:
         chunk_ids = np.load(directory / CHUNK_IDS_FILE, mmap_mode="r")
         index = None
         if len(chunk_ids):
             index = host.require(role.plugin, "aurora_lexical_open", directory=directory, options=role.options)
-    except (OSError, ValueError) as exc:
-        raise CorruptIndexError(
-            f"the lexical index {directory} cannot be read: {exc}", hint="run `aurora index --rebuild`"
-        ) from None
-    return OpenLexicalIndex(index, chunk_ids)
+    except DAMAGE as exc:
+        raise _damaged(generation, exc) from None
+    return OpenLexicalIndex(generation, index, chunk_ids)
+
+
+def _damaged(generation: str, exc: BaseException) -> CorruptIndexError:
+    return CorruptIndexError(
+        f"the lexical index {generation} is damaged: {exc or type(exc).__name__}", hint="run `aurora index --rebuild`"
+    )
 
 
 def _generation_number(name: str) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 from aurora.contract import Option
 from aurora.errors import ConfigError
 
-_KIND_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list"}
+_KIND_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list of strings"}
 
 
 def describe_allowed(option: Option) -> str:
@@ -66,8 +66,8 @@ def _coerce(value: Any, kind: type) -> Any:
         return float(value)
     if kind is int and isinstance(value, bool):
         return None
-    if kind is list and isinstance(value, (list, tuple)):
-        return list(value)
+    if kind is list:
+        return list(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
     return value if isinstance(value, kind) else None
 
 

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from aurora import lexical
 from aurora.config import COMMAND_LINE, Config, RoleConfig
-from aurora.errors import AuroraError, PluginNotFoundError
+from aurora.errors import AuroraError, ConfigError, PluginNotFoundError
 from aurora.options import resolve as resolve_options
 from aurora.plugins import LoadedPlugin, PluginHost, discover, roles_of
 
@@ -23,6 +23,15 @@ class Pipeline(NamedTuple):
     mode: str
     description: str
     lexical: lexical.LexicalRole | None
+
+    def require_lexical(self) -> lexical.LexicalRole:
+        """Return the lexical role, or explain that the pipeline needs one."""
+        if self.lexical is None:
+            raise ConfigError(
+                f"pipeline '{self.name}' has no lexical plugin; Aurora needs one",
+                hint=f'add lexical = "bm25s" to [pipelines.{self.name}] in aurora.toml',
+            )
+        return self.lexical
 
     def roles(self) -> dict[str, tuple[LoadedPlugin, Mapping[str, Any]]]:
         """Return the plugin and resolved options of every role the pipeline fills."""

@@ -75,7 +75,8 @@ def _installed() -> dict[str, tuple[PluginEntry, ...]]:
     modification times of its folders, which change whenever pip adds or removes a
     distribution.
     """
-    key = _environment_key()
+    search_path = _search_path()
+    key = _environment_key(search_path)
     path = _cache_dir() / f"entry-points-{zlib.crc32(key.encode()):08x}.json"
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
@@ -83,35 +84,42 @@ def _installed() -> dict[str, tuple[PluginEntry, ...]]:
             return {role: tuple(PluginEntry(**e) for e in cached["entries"][role]) for role in ROLE_GROUPS}
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    entries = _scan()
+    entries = _scan(search_path)
     _write_cache(path, key, entries)
     return entries
 
 
-def _scan() -> dict[str, tuple[PluginEntry, ...]]:
-    from importlib.metadata import entry_points
+def _search_path() -> list[str]:
+    """Return ``sys.path`` without the current folder, where no plugin distribution is installed.
 
-    every = entry_points()
-    found = {}
-    for role, group in ROLE_GROUPS.items():
-        found[role] = tuple(
-            PluginEntry(
-                name=ep.name,
-                role=role,
-                value=ep.value,
-                distribution=ep.dist.metadata["Name"] if ep.dist else None,
-                version=ep.dist.version if ep.dist else None,
-            )
-            for ep in every.select(group=group)
-        )
-    return found
+    Leaving it out keeps ``python -m aurora`` from caching (and rescanning) once per folder.
+    """
+    here = os.getcwd()
+    return [entry for entry in sys.path if entry not in ("", ".", here)]
 
 
-def _environment_key() -> str:
+def _scan(search_path: list[str]) -> dict[str, tuple[PluginEntry, ...]]:
+    from importlib.metadata import distributions
+
+    found: dict[str, list[PluginEntry]] = {role: [] for role in ROLE_GROUPS}
+    roles = {group: role for role, group in ROLE_GROUPS.items()}
+    seen = set()
+    for dist in distributions(path=search_path):
+        name = dist.metadata["Name"]
+        if name in seen:  # an earlier path entry shadows this copy, as for imports
+            continue
+        seen.add(name)
+        for ep in dist.entry_points:
+            if ep.group in roles:
+                found[roles[ep.group]].append(PluginEntry(ep.name, roles[ep.group], ep.value, name, dist.version))
+    return {role: tuple(entries) for role, entries in found.items()}
+
+
+def _environment_key(search_path: list[str]) -> str:
     parts = [sys.executable, sys.version]
-    for entry in sys.path:
+    for entry in search_path:
         try:
-            parts.append(f"{entry}={os.stat(entry or '.').st_mtime_ns}")
+            parts.append(f"{entry}={os.stat(entry).st_mtime_ns}")
         except OSError:
             parts.append(f"{entry}=-")
     return "\n".join(parts)
@@ -122,6 +130,10 @@ def _cache_dir() -> Path:
     return Path(base) / "aurora"
 
 
+#: Cache files kept (one per environment recently used); older ones are deleted.
+_CACHE_FILES_KEPT = 8
+
+
 def _write_cache(path: Path, key: str, entries: dict[str, tuple[PluginEntry, ...]]) -> None:
     document = {"key": key, "entries": {role: [e._asdict() for e in found] for role, found in entries.items()}}
     try:
@@ -129,6 +141,9 @@ def _write_cache(path: Path, key: str, entries: dict[str, tuple[PluginEntry, ...
         staging = path.with_suffix(f".{os.getpid()}.tmp")
         staging.write_text(json.dumps(document), encoding="utf-8")
         os.replace(staging, path)
+        cached = sorted(path.parent.glob("entry-points-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in cached[_CACHE_FILES_KEPT:]:
+            old.unlink(missing_ok=True)
     except OSError:
         pass  # an unwritable cache folder only costs the next process a rescan
 

@@ -6,6 +6,7 @@ Machine output never goes through here: ``--json`` is ``json.dumps`` of the resp
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TextIO
 
 from aurora.search import SearchResponse, SearchResult
@@ -23,15 +24,25 @@ def use_color(when: str, stream: TextIO) -> bool:
     return stream.isatty()
 
 
-def results_text(response: SearchResponse, color: bool) -> str:
-    """Return the results as ``path:start-end  symbol  score`` headers followed by snippet lines."""
-    blocks = [_result_text(result, response.files, color) for result in response.results]
+def results_text(response: SearchResponse, color: bool, cwd: Path) -> str:
+    """Return the results as ``path:start-end  symbol  score`` headers followed by snippet lines.
+
+    Paths are shown relative to ``cwd`` when it is inside the index root (like git grep),
+    absolute otherwise; JSON output keeps them relative to the root.
+    """
+    root = Path(response.root)
+    inside = cwd.resolve().is_relative_to(root)
+    blocks = []
+    for result in response.results:
+        path = root / result.chunk.path
+        shown = os.path.relpath(path, cwd) if inside else str(path)
+        blocks.append(_result_text(result, shown, response.files, color))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
-def _result_text(result: SearchResult, files: bool, color: bool) -> str:
+def _result_text(result: SearchResult, path: str, files: bool, color: bool) -> str:
     chunk = result.chunk
-    header = f"{_paint(chunk.path, 'path', color)}:{_paint(f'{chunk.line_start}-{chunk.line_end}', 'lines', color)}"
+    header = f"{_paint(path, 'path', color)}:{_paint(f'{chunk.line_start}-{chunk.line_end}', 'lines', color)}"
     if chunk.symbol:
         header += f"  {_paint(chunk.symbol, 'symbol', color)}"
     header += f"  {_paint(f'{result.score:.3f}', 'score', color)}"

@@ -9,15 +9,16 @@ from typing import Any, NamedTuple
 
 from aurora import lexical
 from aurora.config import MODES
-from aurora.errors import NoIndexError, UsageError
+from aurora.contract import Hit
+from aurora.errors import UsageError
 from aurora.layout import LEXICAL_DIRNAME
 from aurora.pipeline import Pipeline
 from aurora.plugins import PluginHost
 from aurora.snippets import SnippetLine, make_snippet
 from aurora.store import Store, StoredChunk
 
-#: How many chunks to rank per requested file in ``--files`` mode.
-CHUNKS_PER_FILE = 10
+#: ``--files`` ranks every matching chunk so that each file's count is exact.
+ALL_HITS = 10**9
 
 
 class SearchResult(NamedTuple):
@@ -100,16 +101,19 @@ class Searcher:
                 f"pipeline '{self.pipeline.name}' has no embedder, so {requested} search is not available; "
                 "answered with lexical search"
             )
-        index = self._open_lexical()
-        if index.empty:
-            warnings.append("the index is empty: no indexable files were found")
-        terms = set(index.analyze(query))
-        if not terms and not index.empty:
-            warnings.append("the query has no searchable terms (only stopwords or one-letter words)")
-        hits = index.search(query, limit * CHUNKS_PER_FILE if files else limit)
-        chunks = self.store.chunks([chunk_id for chunk_id, _ in hits])
-        ranked = [(chunks[chunk_id], score) for chunk_id, score in hits if chunk_id in chunks]
-        grouped = _best_per_file(ranked, limit) if files else [(c, s, 1) for c, s in ranked]
+        with self.store.snapshot():
+            index = self._lexical_index()
+            if index.empty:
+                warnings.append("the index is empty: no indexable files were found")
+            terms = set(index.analyze(query))
+            if not terms and not index.empty:
+                warnings.append("the query has no searchable terms (only stopwords or one-letter words)")
+            if files:
+                ranked = self._best_chunk_per_file(index.search(query, ALL_HITS), limit)
+            else:
+                hits = index.search(query, limit)
+                chunks = self.store.chunks([chunk_id for chunk_id, _ in hits])
+                ranked = [(chunks[chunk_id], score, 1) for chunk_id, score in hits if chunk_id in chunks]
         results = [
             SearchResult(
                 chunk=chunk,
@@ -118,7 +122,7 @@ class Searcher:
                 snippet=make_snippet(chunk.text, chunk.line_start, terms, index.analyze, snippet_lines),
                 matches=matches,
             )
-            for chunk, score, matches in grouped
+            for chunk, score, matches in ranked
         ]
         return SearchResponse(
             query=query,
@@ -131,23 +135,25 @@ class Searcher:
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
 
-    def _open_lexical(self) -> lexical.OpenLexicalIndex:
-        if self._lexical is None:
-            if self.pipeline.lexical is None:
-                raise NoIndexError(
-                    f"pipeline '{self.pipeline.name}' has no lexical plugin",
-                    hint=f'set [pipelines.{self.pipeline.name}.lexical] plugin = "bm25s"',
-                )
+    def _best_chunk_per_file(self, hits: list[Hit], limit: int) -> list[tuple[StoredChunk, float, int]]:
+        """Rank files by their best chunk (``hits`` are best first) and count each file's matching chunks."""
+        paths = self.store.paths([chunk_id for chunk_id, _ in hits])
+        best: dict[str, Hit] = {}
+        counts: Counter[str] = Counter()
+        for chunk_id, score in hits:
+            path = paths.get(chunk_id)
+            if path is not None:
+                counts[path] += 1
+                best.setdefault(path, (chunk_id, score))
+        top = list(best.items())[:limit]
+        chunks = self.store.chunks([chunk_id for _, (chunk_id, _) in top])
+        return [(chunks[chunk_id], score, counts[path]) for path, (chunk_id, score) in top if chunk_id in chunks]
+
+    def _lexical_index(self) -> lexical.OpenLexicalIndex:
+        """Return the live lexical generation, reopening it when an indexing run replaced it."""
+        role = self.pipeline.require_lexical()
+        generation = lexical.live_generation(self.store, role)
+        if self._lexical is None or self._lexical.generation != generation:
             folder = self.store.path.parent / LEXICAL_DIRNAME
-            self._lexical = lexical.open_live(self.store, self._host, self.pipeline.lexical, folder)
+            self._lexical = lexical.open_generation(self._host, role, folder, generation)
         return self._lexical
-
-
-def _best_per_file(ranked: list[tuple[StoredChunk, float]], limit: int) -> list[tuple[StoredChunk, float, int]]:
-    """Keep each file's best chunk (ranked lists are best first), counting its matching chunks."""
-    best: dict[str, tuple[StoredChunk, float]] = {}
-    counts: Counter[str] = Counter()
-    for chunk, score in ranked:
-        counts[chunk.path] += 1
-        best.setdefault(chunk.path, (chunk, score))
-    return [(chunk, score, counts[path]) for path, (chunk, score) in list(best.items())[:limit]]

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from aurora.chunking import Chunk
-from aurora.errors import CorruptIndexError, IndexVersionError, NoIndexError
+from aurora.errors import AuroraError, CorruptIndexError, IndexUnavailableError, IndexVersionError, NoIndexError
 
 SCHEMA_VERSION = 1
+#: Chunk ids per ``IN (...)`` query (SQLite allows 32,766 parameters).
+_ID_BATCH = 5000
 
 _SCHEMA = """
 CREATE TABLE meta (
@@ -76,6 +78,15 @@ class NewChunk(NamedTuple):
     content_hash: str
 
 
+def database_error(path: Path, exc: sqlite3.DatabaseError) -> AuroraError:
+    """Classify an SQLite error: a damaged file (rebuild it) or a passing/environment problem."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return CorruptIndexError(f"the index database {path} is damaged: {exc}", hint="run `aurora index --rebuild`")
+    hint = "another process holds it; try again" if "locked" in str(exc) else "check the folder's permissions and space"
+    return IndexUnavailableError(f"cannot use the index database {path}: {exc}", hint=hint)
+
+
 class Store:
     """Access to one index database."""
 
@@ -118,18 +129,14 @@ class Store:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
-            raise CorruptIndexError(
-                f"the index database {path} cannot be read: {exc}", hint="run `aurora index --rebuild`"
-            ) from None
+            raise database_error(path, exc) from None
         return db
 
     def _schema_version(self) -> int | None:
         try:
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise CorruptIndexError(
-                f"the index database {self.path} cannot be read: {exc}", hint="run `aurora index --rebuild`"
-            ) from None
+            raise database_error(self.path, exc) from None
         return int(row[0]) if row else None
 
     def close(self) -> None:
@@ -148,6 +155,15 @@ class Store:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Run the block's reads in one read transaction: they all see the same committed state."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
 
     def get_meta(self, key: str) -> str | None:
         """Return a metadata value, or ``None``."""
@@ -226,21 +242,21 @@ class Store:
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Return the stored chunks with the given ids, by id."""
-        found: dict[int, StoredChunk] = {}
-        for start in range(0, len(ids), 500):
-            batch = list(ids[start : start + 500])
+        columns = "id, path, line_start, line_end, symbol, kind, language, text"
+        return {row[0]: StoredChunk(*row) for row in self._rows_by_id(columns, ids)}
+
+    def paths(self, ids: Sequence[int]) -> dict[int, str]:
+        """Return the file path of each chunk id."""
+        return dict(self._rows_by_id("id, path", ids))
+
+    def _rows_by_id(self, columns: str, ids: Sequence[int]) -> Iterator[tuple]:
+        for start in range(0, len(ids), _ID_BATCH):
+            batch = list(ids[start : start + _ID_BATCH])
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(
-                "SELECT id, path, line_start, line_end, symbol, kind, language, text"
-                f" FROM chunks WHERE id IN ({marks})",
-                batch,
-            )
-            for row in rows:
-                found[row[0]] = StoredChunk(*row)
-        return found
+            yield from self._db.execute(f"SELECT {columns} FROM chunks WHERE id IN ({marks})", batch)
 
     def counts(self) -> dict[str, int]:
-        """Return the number of files, indexed files and chunks."""
-        files, indexed = self._db.execute("SELECT COUNT(*), COUNT(*) - COUNT(skipped) FROM files").fetchone()
+        """Return the number of indexed files (skipped ones left out) and of chunks."""
+        (files,) = self._db.execute("SELECT COUNT(*) FROM files WHERE skipped IS NULL").fetchone()
         (chunks,) = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()
-        return {"files": files, "indexed_files": indexed, "chunks": chunks}
+        return {"files": files, "chunks": chunks}

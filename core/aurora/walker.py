@@ -1,9 +1,10 @@
 """Walk a project tree the way ripgrep does: ignore files honoured, problems reported, never fatal.
 
 Honours ``.gitignore`` and ``.auroraignore`` in every folder (nested, gitignore
-syntax, deeper files win), ``.git/info/exclude`` and the configured ``index.exclude``
-patterns; skips hidden entries and symbolic links unless asked to follow them, and
-files above the size limit. Unreadable folders, broken links and symlink loops are
+syntax, deeper files win) and in the folders above the root up to the enclosing git
+repository's top, that repository's ``.git/info/exclude``, and the configured
+``index.exclude`` patterns; skips hidden entries and symbolic links unless asked to
+follow them, and files above the size limit. Unreadable folders, broken links and symlink loops are
 yielded as :class:`Skipped` entries instead of raising.
 """
 
@@ -50,18 +51,21 @@ class WalkSettings:
 
 @dataclass(frozen=True)
 class _Rules:
-    """Ignore patterns that apply below ``base`` (a root-relative folder, '' for the root)."""
+    """Ignore patterns that apply below ``base`` (a root-relative folder, '' for the root).
+
+    ``prefix`` is the root's path relative to the folder of an ignore file above it.
+    """
 
     base: str
     spec: pathspec.GitIgnoreSpec
+    prefix: str = ""
 
 
 def walk(root: Path, settings: WalkSettings) -> Iterator[FoundFile | Skipped]:
     """Yield every file under ``root`` that is not ignored, in sorted order, and every skip."""
-    rules = []
-    top_lines = list(settings.exclude) + _read_lines(root / ".git" / "info" / "exclude")
-    if top_lines:
-        rules.append(_Rules("", pathspec.GitIgnoreSpec.from_lines(top_lines)))
+    rules = _rules_above(root)
+    if settings.exclude:
+        rules.append(_Rules("", pathspec.GitIgnoreSpec.from_lines(settings.exclude)))
     root_stat = os.stat(root)
     yield from _walk_dir(root, "", rules, settings, {(root_stat.st_dev, root_stat.st_ino)})
 
@@ -81,6 +85,10 @@ def _walk_dir(
         path = f"{rel}/{name}" if rel else name
         if name in ALWAYS_SKIPPED_DIRS or (name.startswith(".") and not settings.hidden):
             continue
+        if not _is_utf8(path):
+            yield Skipped(path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"), _BAD_NAME)
+            continue
+        is_link = False
         try:
             is_link = entry.is_symlink()
             if is_link and not settings.follow_symlinks:
@@ -106,6 +114,38 @@ def _walk_dir(
                 yield FoundFile(path, info.st_size, info.st_mtime_ns)
 
 
+_BAD_NAME = "name is not valid UTF-8"
+
+
+def _is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes come back from the OS as surrogate escapes
+        return False
+    return True
+
+
+def _rules_above(root: Path) -> list[_Rules]:
+    """Return the rules of the enclosing git repository that reach down into ``root``."""
+    root = root.resolve()
+    top = next((folder for folder in (root, *root.parents) if (folder / ".git").exists()), None)
+    if top is None:
+        return []
+    found = []
+    lines = _read_lines(top / ".git" / "info" / "exclude")
+    if lines:
+        found.append(_Rules("", pathspec.GitIgnoreSpec.from_lines(lines), _prefix(root, top)))
+    for folder in reversed(root.relative_to(top).parents):  # from the top down to root's parent
+        for rule in _rules_in(top / folder, ""):
+            found.append(_Rules("", rule.spec, _prefix(root, top / folder)))
+    return found
+
+
+def _prefix(root: Path, folder: Path) -> str:
+    relative = root.relative_to(folder).as_posix()
+    return "" if relative == "." else relative + "/"
+
+
 def _rules_in(folder: Path, rel: str) -> list[_Rules]:
     found = []
     for name in IGNORE_FILES:
@@ -124,7 +164,7 @@ def _ignored(path: str, rules: list[_Rules]) -> bool:
             relative = path[len(rule.base) + 1 :]
         else:
             relative = path
-        verdict = rule.spec.check_file(relative).include
+        verdict = rule.spec.check_file(rule.prefix + relative).include
         if verdict is not None:
             ignored = verdict
     return ignored
