@@ -10,7 +10,6 @@ Query: scoring plus top-10 selection, in process, median over a set of code quer
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ import sys
 import textwrap
 
 from corpus import ensure_corpus
-from measure import AURORA, CODE_QUERIES, median, runs, save
+from measure import AURORA, CODE_QUERIES, arguments, median, runs, save
 
 PROBE = textwrap.dedent(
     """
@@ -34,7 +33,7 @@ PROBE = textwrap.dedent(
     store = Store.open(layout.index_dir(root) / layout.DATABASE_NAME)
     folder = layout.index_dir(root) / layout.LEXICAL_DIRNAME
     started = time.perf_counter()
-    index = lexical.open_live(store, project.host, role, folder)
+    index = lexical.open_generation(project.host, role, folder, lexical.live_generation(store, role))
     load = time.perf_counter() - started
     queries = json.loads(sys.argv[2])
     timings = []
@@ -51,10 +50,8 @@ PROBE = textwrap.dedent(
 
 def main() -> None:
     """Measure and print the lexical table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    corpus = ensure_corpus()
+    args = arguments(__doc__.splitlines()[0], runs=5).parse_args()
+    corpus = ensure_corpus(args.corpus)
     full = []
     for _ in range(args.runs):
         shutil.rmtree(corpus / ".aurora", ignore_errors=True)
@@ -72,7 +69,7 @@ def main() -> None:
         for _ in range(args.runs)
     ]
     results = {
-        "files": sum(1 for _ in corpus.rglob("*.py")),
+        "files": sum(1 for p in corpus.rglob("*") if p.is_file() and ".aurora" not in p.parts),
         "chunks": probes[0]["chunks"],
         "full_index_s": round(median([w for w, _ in full]), 3),
         "full_index_peak_rss_mb": max(r for _, r in full),
@@ -88,7 +85,7 @@ def main() -> None:
     print(f"| no-change re-index (new process) | {results['no_change_reindex_s']:.2f} s |")
     print(f"| BM25 index load | {results['bm25_load_ms']:.1f} ms |")
     print(f"| BM25 query (score + top 10) | {results['bm25_query_ms']:.2f} ms |")
-    print(f"\nsaved {save('lexical', results)}")
+    print(f"\nsaved {save('lexical', results, args.results)}")
 
 
 if __name__ == "__main__":

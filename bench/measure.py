@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -60,9 +61,20 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}"
 
 
-def save(name: str, document: dict) -> Path:
-    """Write a benchmark's results to ``bench/results/<name>.json`` and return the path."""
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def arguments(description: str, runs: int) -> argparse.ArgumentParser:
+    """Return a parser with the options every benchmark takes."""
+    from corpus import DEFAULT_DEST
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--runs", type=int, default=runs, help=f"measured runs (default {runs})")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_DEST, help="corpus folder (default: the stdlib copy)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write <name>.json")
+    return parser
+
+
+def save(name: str, document: dict, folder: Path = RESULTS) -> Path:
+    """Write a benchmark's results to ``<folder>/<name>.json`` and return the path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M"), **document}, indent=2))
     return path

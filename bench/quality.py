@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from measure import AURORA, save
+from measure import AURORA, RESULTS, save
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -31,13 +31,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS))
+    parser.add_argument("--dataset", action="append", choices=sorted(DATASETS))
+    parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
     rows = []
     print("| dataset | variant | nDCG@10 | Recall@100 | query p50 (ms) | index (s) |\n|---|---|---|---|---|---|")
     for variant in args.variant or list(VARIANTS):
         with tempfile.TemporaryDirectory() as project:
             (Path(project) / "aurora.toml").write_text(VARIANTS[variant], encoding="utf-8")
-            for dataset, split in DATASETS.items():
+            for dataset in args.dataset or list(DATASETS):
+                split = DATASETS[dataset]
                 done = subprocess.run(
                     [AURORA, "eval", str(args.data / dataset), "--split", split, "--json"],
                     cwd=project,
@@ -51,7 +54,7 @@ def main() -> None:
                     f"| {dataset} | {variant} | {report['ndcg_at_10']:.4f} | {report['recall_at_100']:.4f} "
                     f"| {report['latency_p50_ms']:.2f} | {report['index_s']:.1f} |"
                 )
-    print(f"\nsaved {save('quality', {'rows': rows})}")
+    print(f"\nsaved {save('quality', {'rows': rows}, args.results)}")
 
 
 if __name__ == "__main__":

@@ -9,22 +9,19 @@ as the current folder would shadow the real standard library for `python -c`).
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from corpus import ensure_corpus
-from measure import AURORA, CODE_QUERIES, median, runs, save
+from measure import AURORA, CODE_QUERIES, arguments, median, runs, save
 
 
 def main() -> None:
     """Measure and print the start-up table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
-    corpus = ensure_corpus()
+    args = arguments(__doc__.splitlines()[0], runs=15).parse_args()
+    corpus = ensure_corpus(args.corpus)
     if not (corpus / ".aurora").is_dir():
         subprocess.run([AURORA, "index", "-q", str(corpus)], check=True)
     neutral = Path(tempfile.mkdtemp())
@@ -52,7 +49,7 @@ def main() -> None:
             "runs": len(measured),
         }
         print(f"| `{name}` | {wall:.3f} | {wall / baseline:.2f} | {rss} | {len(measured)} |")
-    print(f"\nsaved {save('startup', {'rows': table})}")
+    print(f"\nsaved {save('startup', {'rows': table}, args.results)}")
 
 
 if __name__ == "__main__":

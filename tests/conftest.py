@@ -139,3 +139,21 @@ def indexed(project: Path, cli: Cli) -> Path:
 def paths(document: dict[str, Any]) -> list[str]:
     """Return the result paths of a search's JSON document."""
     return [result["path"] for result in document["results"]]
+
+
+@pytest.fixture
+def tiny_beir(tmp_path: Path) -> Path:
+    """A four-document BEIR folder whose scores are worked out by hand in test_eval.py."""
+    docs = {"d1": "apple", "d2": "apple cherry cherry", "d3": "durian", "d4": "unrelated words"}
+    queries = {"q1": "cherry", "q2": "banana", "q3": "durian apple", "q4": "not judged"}
+    qrels = [("q1", "d2", 1), ("q2", "d3", 1), ("q3", "d3", 2), ("q3", "d2", 1)]
+    folder = tmp_path / "tiny"
+    write(
+        folder,
+        {
+            "corpus.jsonl": "".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in docs.items()),
+            "queries.jsonl": "".join(json.dumps({"_id": k, "text": v}) + "\n" for k, v in queries.items()),
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in qrels),
+        },
+    )
+    return folder

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
@@ -11,23 +10,6 @@ import pytest
 from conftest import write
 
 SCIFACT = Path(os.environ.get("AURORA_BEIR_DIR", Path(__file__).resolve().parents[2] / "shared" / "data")) / "scifact"
-
-
-@pytest.fixture
-def tiny_beir(tmp_path: Path) -> Path:
-    docs = {"d1": "apple", "d2": "apple cherry cherry", "d3": "durian", "d4": "unrelated words"}
-    queries = {"q1": "cherry", "q2": "banana", "q3": "durian apple", "q4": "not judged"}
-    qrels = [("q1", "d2", 1), ("q2", "d3", 1), ("q3", "d3", 2), ("q3", "d2", 1)]
-    folder = tmp_path / "tiny"
-    write(
-        folder,
-        {
-            "corpus.jsonl": "".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in docs.items()),
-            "queries.jsonl": "".join(json.dumps({"_id": k, "text": v}) + "\n" for k, v in queries.items()),
-            "qrels/test.tsv": "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in qrels),
-        },
-    )
-    return folder
 
 
 def test_scores_match_trec_eval_definitions(tiny_beir: Path, tmp_path: Path, cli) -> None:

@@ -123,3 +123,17 @@ def test_file_name_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
     with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt"), "w") as handle:
         handle.write("x")
     assert walked(tmp_path) == (["ok.py"], [("caf\\xe9.txt", "name is not valid UTF-8")])
+
+
+def test_an_explicitly_indexed_folder_is_not_ignored_by_the_rules_above_it(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "repo/.git/HEAD": "",
+            "repo/.gitignore": "vendor/\n*.log\n",
+            "repo/vendor/lib/a.py": "",
+            "repo/vendor/lib/b.log": "",
+        },
+    )
+    assert walked(tmp_path / "repo")[0] == []
+    assert walked(tmp_path / "repo" / "vendor" / "lib")[0] == ["a.py"]

@@ -126,18 +126,24 @@ def _is_utf8(path: str) -> bool:
 
 
 def _rules_above(root: Path) -> list[_Rules]:
-    """Return the rules of the enclosing git repository that reach down into ``root``."""
+    """Return the rules of the enclosing git repository that reach down into ``root``.
+
+    Like ripgrep, a folder indexed explicitly is never ignored itself: patterns that
+    match the root folder (or a folder above it) are left out; the rest still apply.
+    """
     root = root.resolve()
     top = next((folder for folder in (root, *root.parents) if (folder / ".git").exists()), None)
     if top is None:
         return []
-    found = []
-    lines = _read_lines(top / ".git" / "info" / "exclude")
-    if lines:
-        found.append(_Rules("", pathspec.GitIgnoreSpec.from_lines(lines), _prefix(root, top)))
+    specs = [(top, pathspec.GitIgnoreSpec.from_lines(_read_lines(top / ".git" / "info" / "exclude")))]
     for folder in reversed(root.relative_to(top).parents):  # from the top down to root's parent
-        for rule in _rules_in(top / folder, ""):
-            found.append(_Rules("", rule.spec, _prefix(root, top / folder)))
+        specs += [(top / folder, rule.spec) for rule in _rules_in(top / folder, "")]
+    found = []
+    for folder, spec in specs:
+        prefix = _prefix(root, folder)
+        kept = [pattern for pattern in spec.patterns if not (prefix and pattern.match_file(prefix))]
+        if kept:
+            found.append(_Rules("", pathspec.GitIgnoreSpec(kept), prefix))
     return found
 
 

@@ -1,0 +1,37 @@
+"""The benchmark scripts still run (on a tiny corpus, one run each), so documented commands keep working."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE, write
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+@pytest.mark.parametrize(("script", "result"), [("startup.py", "startup"), ("lexical.py", "lexical")])
+def test_benchmark_runs_on_a_small_corpus(tmp_path: Path, script: str, result: str) -> None:
+    corpus = tmp_path / "corpus"
+    write(corpus, SAMPLE)
+    command = [sys.executable, str(BENCH / script), "--runs", "1", "--corpus", str(corpus), "--results", str(tmp_path)]
+    done = subprocess.run(command, cwd=BENCH, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "| " in done.stdout
+    document = json.loads((tmp_path / f"{result}.json").read_text())
+    if result == "lexical":
+        assert document["chunks"] > 0 and document["files"] == len(SAMPLE)
+
+
+def test_quality_benchmark_runs_on_a_small_dataset(tmp_path: Path, tiny_beir: Path) -> None:
+    data = tmp_path / "data"
+    (data).mkdir()
+    tiny_beir.rename(data / "scifact")
+    command = [sys.executable, str(BENCH / "quality.py"), str(data), "--dataset", "scifact", "--results", str(tmp_path)]
+    done = subprocess.run(command, cwd=BENCH, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads((tmp_path / "quality.json").read_text())["rows"]
+    assert {row["variant"] for row in rows} == {"bm25s-code", "bm25s-words"}
