@@ -22,7 +22,10 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no test may reach a model hub
     monkeypatch.delenv("NO_COLOR", raising=False)
+    for name in ("HF_HOME", "HF_HUB_CACHE", "FASTEMBED_CACHE_PATH"):
+        monkeypatch.delenv(name, raising=False)
     return home
 
 
@@ -157,3 +160,72 @@ def tiny_beir(tmp_path: Path) -> Path:
         },
     )
     return folder
+
+
+SEMANTIC: dict[str, str | bytes] = {
+    "src/storage.py": """
+        def slurp(location):
+            with open(location) as handle:
+                return handle.read()
+        """,
+    "src/maths.py": """
+        def hypotenuse(a, b):
+            return (a * a + b * b) ** 0.5
+
+
+        def mean(values):
+            return sum(values) / len(values)
+        """,
+    "src/network.py": """
+        import socket
+
+
+        def ping(host, port):
+            with socket.create_connection((host, port), timeout=2):
+                return True
+        """,
+    "src/colours.py": """
+        PALETTE = {"red": "#ff0000", "green": "#00ff00"}
+
+
+        def hex_of(name):
+            return PALETTE[name]
+        """,
+    "notes.md": "# Holidays\n\nBook the train to the seaside in July.\n",
+}
+
+
+@pytest.fixture
+def semantic_project(tmp_path: Path) -> Path:
+    """A small project whose function ``slurp`` loads a file's text without saying so in words."""
+    root = tmp_path / "semantic"
+    write(root, SEMANTIC)
+    return root
+
+
+def without_modules(folder: Path, *modules: str) -> dict[str, str]:
+    """Return an environment in which ``modules`` cannot be imported, as if not installed.
+
+    A ``sitecustomize`` on PYTHONPATH puts an import hook first that refuses them.
+    """
+    write(
+        folder,
+        {
+            "sitecustomize.py": f"""
+                import sys
+
+                BLOCKED = {set(modules)!r}
+
+
+                class Blocker:
+                    def find_spec(self, name, path=None, target=None):
+                        if name.split(".")[0] in BLOCKED:
+                            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+                        return None
+
+
+                sys.meta_path.insert(0, Blocker())
+                """
+        },
+    )
+    return {"PYTHONPATH": str(folder)}

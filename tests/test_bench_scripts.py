@@ -31,7 +31,29 @@ def test_quality_benchmark_runs_on_a_small_dataset(tmp_path: Path, tiny_beir: Pa
     (data).mkdir()
     tiny_beir.rename(data / "scifact")
     command = [sys.executable, str(BENCH / "quality.py"), str(data), "--dataset", "scifact", "--results", str(tmp_path)]
+    command += ["--variant", "bm25s-words", "--variant", "fastembed-hybrid", "--stores", str(tmp_path / "stores")]
     done = subprocess.run(command, cwd=BENCH, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     rows = json.loads((tmp_path / "quality.json").read_text())["rows"]
-    assert {row["variant"] for row in rows} == {"bm25s-code", "bm25s-words"}
+    assert [(row["variant"], row["mode"]) for row in rows] == [
+        ("bm25s-words", "lexical"),
+        ("fastembed-hybrid", "hybrid"),
+    ]
+
+
+def test_embedding_and_semantic_benchmarks_run_on_a_small_corpus(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write(corpus, SAMPLE)
+    common = ["--runs", "1", "--corpus", str(corpus), "--results", str(tmp_path)]
+    for script in (["embedding.py", "--backend", "fastembed"], ["semantic.py", "--reindex"]):
+        done = subprocess.run(
+            [sys.executable, str(BENCH / script[0]), *script[1:], *common],
+            cwd=BENCH,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "embedding.json").read_text())["rows"]["fastembed"]["aurora_index"] > 0
+    semantic = json.loads((tmp_path / "semantic-fastembed.json").read_text())
+    assert semantic["vectors"] > 0 and semantic["embedding_run"]["peak_rss_mb"] > 0

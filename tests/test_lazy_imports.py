@@ -31,7 +31,14 @@ def top_level(modules: set[str]) -> set[str]:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["search", "--help"], ["plugins", "list"], ["plugins", "list", "--json"], ["config", "show"]],
+    [
+        ["--help"],
+        ["search", "--help"],
+        ["plugins", "list"],
+        ["plugins", "list", "--json"],
+        ["config", "show"],
+        ["models"],
+    ],
 )
 def test_cheap_commands_import_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
     modules = top_level(imported_modules(*args, cwd=tmp_path))
@@ -45,9 +52,21 @@ def test_index_imports_no_model_library(project: Path) -> None:
     assert not modules & HEAVY
 
 
-def test_lexical_search_imports_neither_models_nor_bm25s(indexed: Path) -> None:
+def test_heavy_libraries_are_installed_so_these_tests_can_fail() -> None:
+    import importlib.util
+
+    assert all(importlib.util.find_spec(name) for name in HEAVY)
+
+
+def test_lexical_search_imports_neither_models_nor_bm25s_nor_other_plugins(indexed: Path) -> None:
     modules = top_level(imported_modules("search", "refresh auth tokens", cwd=indexed))
     assert {"numpy", "aurora_bm25s"} <= modules
+    assert not modules & (HEAVY | INDEX_ONLY | {"aurora_fastembed", "aurora_lancedb", "aurora_fusion"})
+
+
+def test_lexical_mode_of_a_pipeline_with_an_embedder_imports_no_model_library(indexed: Path) -> None:
+    (indexed / "aurora.toml").write_text('[pipelines.default]\nembedder = "sentence-transformers"\n')
+    modules = top_level(imported_modules("search", "refresh auth tokens", "--mode", "lexical", cwd=indexed))
     assert not modules & (HEAVY | INDEX_ONLY)
 
 

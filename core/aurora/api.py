@@ -50,7 +50,7 @@ class Project:
         """Return the resolved pipeline ``name`` (default pipeline if None), ``backend`` applied."""
         key = (name, backend)
         if key not in self._pipelines:
-            self._pipelines[key] = resolve(self.config, self.host, name, backend)
+            self._pipelines[key] = resolve(self.config, self.host, self.root, name, backend)
         return self._pipelines[key]
 
     def index(

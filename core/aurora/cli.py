@@ -24,6 +24,7 @@ from aurora.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NO_RESULTS
 
 if TYPE_CHECKING:
     from aurora.api import Project
+    from aurora.indexer import IndexReport
 
 _COMMON = {
     "rich_markup_mode": None,
@@ -49,6 +50,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Mode(enum.StrEnum):
     """Search modes."""
 
+    auto = "auto"
     lexical = "lexical"
     semantic = "semantic"
     hybrid = "hybrid"
@@ -166,11 +168,18 @@ def index(
     report = project.index(
         pipeline=pipeline, backend=backend, rebuild=rebuild, progress=Progress.for_terminal(quiet or json_output)
     )
+    failure = report.semantic_error
     if json_output:
         _print_json(report.to_dict())
-        return
-    if quiet:
-        return
+    elif not quiet:
+        _print_index_report(project, report, verbose)
+    if failure:
+        if not json_output:
+            _error(failure.message, failure.hint)
+        raise typer.Exit(failure.exit_code)
+
+
+def _print_index_report(project: Project, report: IndexReport, verbose: bool) -> None:
     if report.recreated:
         _warn(f"rebuilt the index from scratch: {report.recreated}")
     shown = report.warnings if verbose else report.warnings[:10]
@@ -180,6 +189,32 @@ def index(
         _warn(f"... and {len(report.warnings) - len(shown):,} more (see --verbose)")
     where = "" if project.root == Path.cwd().resolve() else f"{project.root}: "
     print(where + report.summary())
+
+
+@app.command("models")
+@_guarded
+def models_command(
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Project folder [default: current].")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the embedding models of every pipeline and installed embedder, and whether they are on disk.
+
+    Looks at the filesystem only: no model library is imported.
+    """
+    from aurora.model_report import model_rows
+
+    rows = model_rows(_project(root))
+    if json_output:
+        _print_json([row._asdict() for row in rows])
+        return
+    table = [("PIPELINE", "PLUGIN", "MODEL", "AVAILABLE", "WHERE")]
+    table += [
+        (r.pipeline, r.plugin, r.model, "yes" if r.available else "no", f"{r.source}: {r.path}" if r.path else r.source)
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @app.command()
@@ -192,7 +227,8 @@ def search(
     json_output: JsonOption = False,
     files: Annotated[bool, typer.Option("--files", "-l", help="Rank files (best chunk per file).")] = False,
     mode: Annotated[
-        Mode | None, typer.Option("--mode", "-m", help="lexical, semantic or hybrid [default: the pipeline's].")
+        Mode | None,
+        typer.Option("--mode", "-m", help="auto, lexical, semantic or hybrid [default: the pipeline's, auto]."),
     ] = None,
     pipeline: PipelineOption = None,
     backend: BackendOption = None,

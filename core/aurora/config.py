@@ -32,7 +32,7 @@ BUILTIN = "built-in default"
 COMMAND_LINE = "command line"
 
 ROLES = ("lexical", "embedder", "store", "fusion")
-MODES = ("lexical", "semantic", "hybrid")
+MODES = ("auto", "lexical", "semantic", "hybrid")
 
 #: The host's own settings (plugin options are declared by the plugins).
 HOST_OPTIONS: dict[Key, Option] = {
@@ -50,13 +50,13 @@ HOST_OPTIONS: dict[Key, Option] = {
 
 PIPELINE_OPTIONS: dict[str, Option] = {
     "description": Option("", "what the pipeline is for"),
-    "mode": Option("lexical", "search mode when --mode is not given", choices=MODES),
+    "mode": Option("auto", "search mode when --mode is not given (auto: hybrid with an embedder)", choices=MODES),
 }
 
 BUILTIN_PIPELINES: dict[str, Any] = {
     "default": {
-        "description": "BM25 over code-aware tokens, English stemming and stopwords",
-        "mode": "lexical",
+        "description": "BM25 over code-aware tokens; hybrid with --backend fastembed or sentence-transformers",
+        "mode": "auto",
         "lexical": {"plugin": "bm25s"},
     },
 }
@@ -80,6 +80,7 @@ class PipelineConfig(NamedTuple):
     mode: str
     description: str
     roles: Mapping[str, RoleConfig]
+    removed: frozenset[str] = frozenset()
 
 
 class Config:
@@ -119,6 +120,7 @@ class Config:
         prefix = ("pipelines", name)
         settings = {k[2]: v for k, v in self._values.items() if k[:2] == prefix and len(k) == 3}
         roles = {}
+        removed = set()
         for role in ROLES:
             table = {k[3]: v for k, v in self._values.items() if k[:3] == (*prefix, role) and len(k) == 4}
             plugin = table.pop("plugin", None)
@@ -129,6 +131,8 @@ class Config:
                         f"{some_source}: pipelines.{name}.{role} has options but no plugin",
                         hint=f'add plugin = "NAME" to [pipelines.{name}.{role}]',
                     )
+                if plugin is not None:
+                    removed.add(role)
                 continue
             roles[role] = RoleConfig(role=role, plugin=plugin[0], plugin_source=plugin[1], options=table)
         return PipelineConfig(
@@ -136,6 +140,7 @@ class Config:
             mode=settings.get("mode", (PIPELINE_OPTIONS["mode"].default, BUILTIN))[0],
             description=settings.get("description", ("", BUILTIN))[0],
             roles=roles,
+            removed=frozenset(removed),
         )
 
 

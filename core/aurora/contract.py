@@ -20,8 +20,9 @@ class Option(NamedTuple):
 
     ``kind`` is the expected Python type (``bool``, ``int``, ``float``, ``str`` or
     ``list``); ints are accepted where floats are expected. ``choices``, ``minimum`` and
-    ``maximum`` restrict the value; the host validates the user's TOML against them and
-    names the file, the key and what is allowed when a value does not fit.
+    ``maximum`` restrict the value, and so does ``pattern`` (a regular expression a string
+    must match whole, described in words by ``help``); the host validates the user's TOML
+    against them and names the file, the key and what is allowed when a value does not fit.
     """
 
     default: Any
@@ -30,6 +31,7 @@ class Option(NamedTuple):
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    pattern: str | None = None
 
 
 class PluginDescription(NamedTuple):
@@ -76,13 +78,18 @@ class ModelLocation(NamedTuple):
 
 
 class Embedder(Protocol):
-    """A loaded embedding model (returned by ``aurora_embedder_load``)."""
+    """A loaded embedding model (returned by ``aurora_embedder_load``).
+
+    ``model_id`` is the name vectors are recorded under (see :func:`aurora.models.identity`);
+    two embedders with the same ``model_id`` and ``dimension`` must produce interchangeable
+    vectors (the int8 ONNX and the PyTorch all-MiniLM-L6-v2 agree at cosine 0.9997).
+    """
 
     model_id: str
     dimension: int
 
     def embed_documents(self, texts: Sequence[str]) -> Any:
-        """Return a float32 array of shape (len(texts), dimension), L2-normalised."""
+        """Return a float32 array of shape (len(texts), dimension), rows L2-normalised."""
         ...
 
     def embed_query(self, text: str) -> Any:
@@ -91,18 +98,37 @@ class Embedder(Protocol):
 
 
 class VectorStore(Protocol):
-    """A vector table opened by ``aurora_vector_store_open``; ids are chunk ids."""
+    """A vector table opened by ``aurora_vector_store_open``.
 
-    def upsert(self, ids: Sequence[int], vectors: Any, metadata: Sequence[Mapping[str, Any]]) -> None:
-        """Insert or replace the vectors of ``ids``, with per-row metadata."""
+    Rows are keyed by chunk id and carry the content hash of the text their vector was
+    made from, so the host can reuse vectors of unchanged text, repair the table after an
+    interrupted run, and drop hits whose chunk changed since.
+    """
+
+    def rows(self) -> dict[int, str]:
+        """Return every stored chunk id with its content hash."""
+        ...
+
+    def vectors_for(self, hashes: Sequence[str]) -> dict[str, Any]:
+        """Return a stored vector for each of ``hashes`` that has one."""
+        ...
+
+    def add(
+        self, ids: Sequence[int], hashes: Sequence[str], vectors: Any, metadata: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Append rows (``metadata`` holds path, line_start and line_end of each chunk)."""
         ...
 
     def delete(self, ids: Sequence[int]) -> None:
         """Remove the rows of ``ids``; unknown ids are ignored."""
         ...
 
-    def search(self, vector: Any, limit: int) -> list[Hit]:
-        """Return up to ``limit`` (chunk id, similarity) pairs, most similar first."""
+    def optimize(self) -> None:
+        """Finish a batch of changes: build or refresh an ANN index when it pays, compact."""
+        ...
+
+    def search(self, vector: Any, limit: int) -> list[tuple[int, str, float]]:
+        """Return up to ``limit`` (chunk id, content hash, cosine similarity), most similar first."""
         ...
 
     def count(self) -> int:

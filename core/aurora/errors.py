@@ -63,3 +63,25 @@ class PluginNotFoundError(AuroraError):
 
 class PluginLoadError(AuroraError):
     """A plugin was found but its module could not be imported or registered."""
+
+
+class BackendNotInstalledError(AuroraError):
+    """A plugin's library is not installed; ``extra`` names the extra that brings it."""
+
+    def __init__(self, library: str, distribution: str, extra: str) -> None:
+        super().__init__(f"{library} is not installed", hint=f"pip install '{distribution}[{extra}]'")
+        self.library = library
+
+
+class ModelUnavailableError(AuroraError):
+    """An embedding model is not available locally and could not be fetched, or will not load."""
+
+
+class IndexInterruptedError(AuroraError):
+    """Ctrl-C after the lexical index was committed: say what was kept."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class VectorIndexError(AuroraError):
+    """The vector index is missing, from another model, or cannot be opened."""

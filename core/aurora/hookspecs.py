@@ -98,12 +98,17 @@ def aurora_model_locate(model: ModelSpec, options: Mapping[str, Any]) -> ModelLo
 
 
 @hookspec(firstresult=True)
-def aurora_embedder_load(model: ModelSpec, location: ModelLocation, options: Mapping[str, Any]) -> Embedder | None:
-    """Load the model found at ``location`` and return an :class:`~aurora.contract.Embedder`.
+def aurora_embedder_load(
+    model: ModelSpec, location: ModelLocation | None, model_id: str, options: Mapping[str, Any]
+) -> Embedder | None:
+    """Load ``model`` and return an :class:`~aurora.contract.Embedder` whose ``model_id`` is ``model_id``.
 
-    This is where the heavy import happens; the host calls it from a background thread.
-    ``options`` carries the plugin's options (device, batch size, ...). Raise an
-    exception with a clear message when the files are unusable.
+    ``location`` is what ``aurora_model_locate`` found; load from there, without
+    touching the network. ``None`` means the model is not on disk: download it the
+    library's usual way if that is possible. This is where the heavy import happens.
+    ``options`` carries the plugin's options (device, batch size, ...). Raise
+    :class:`aurora.errors.BackendNotInstalledError` when the library is missing, and
+    any exception with a clear message when the files are unusable.
     """
 
 
@@ -111,11 +116,17 @@ def aurora_embedder_load(model: ModelSpec, location: ModelLocation, options: Map
 
 
 @hookspec(firstresult=True)
-def aurora_vector_store_open(uri: str, table: str, dimension: int, options: Mapping[str, Any]) -> VectorStore | None:
-    """Open (creating if needed) the vector table ``table`` at ``uri`` with vectors of ``dimension``.
+def aurora_vector_store_open(
+    uri: str, table: str, dimension: int, create: bool, options: Mapping[str, Any]
+) -> VectorStore | None:
+    """Open the vector table ``table`` at ``uri`` for vectors of ``dimension``.
 
+    With ``create``, make the table if it does not exist, or replace it if it cannot be
+    read (the host asks for this only when it is about to fill the table again).
     ``uri`` is a local directory or any URI the backend supports (object storage, a
-    server). Return a :class:`~aurora.contract.VectorStore`.
+    server). Return a :class:`~aurora.contract.VectorStore`. Raise ``FileNotFoundError``
+    when the table does not exist and ``create`` is false, ``ValueError`` when it holds
+    vectors of another dimension, and ``OSError`` when it cannot be opened.
     """
 
 

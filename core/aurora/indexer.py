@@ -18,10 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aurora import lexical
+from aurora import lexical, vectors
 from aurora.chunking import ChunkSettings
 from aurora.config import Config
-from aurora.errors import AuroraError, CorruptIndexError, IndexLockedError, IndexVersionError, NoIndexError
+from aurora.contract import Embedder
+from aurora.errors import (
+    AuroraError,
+    CorruptIndexError,
+    IndexInterruptedError,
+    IndexLockedError,
+    IndexVersionError,
+    NoIndexError,
+)
 from aurora.layout import DATABASE_NAME, LEXICAL_DIRNAME, LOCK_NAME, index_dir
 from aurora.pipeline import Pipeline
 from aurora.plugins import PluginHost
@@ -46,6 +54,8 @@ class IndexReport:
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     lexical_rebuilt: bool = False
+    semantic: dict[str, Any] | None = None
+    semantic_error: AuroraError | None = None
     recreated: str | None = None
     files: int = 0
     chunks: int = 0
@@ -57,6 +67,13 @@ class IndexReport:
             f"Indexed {_count(self.files, 'file')} ({_count(self.chunks, 'chunk')}) in {self.elapsed_s:.1f}s: "
             f"{self.added:,} new, {self.changed:,} changed, {self.removed:,} removed, {self.unchanged:,} unchanged"
         )
+        if self.semantic:
+            done = self.semantic
+            line += f"; embedded {_count(done['embedded'], 'chunk')}"
+            if done["embedded"]:
+                line += f" at {done['chunks_per_s']:,.0f}/s"
+            if done["reused"]:
+                line += f" ({done['reused']:,} reused)"
         if self.skipped:
             line += "; skipped " + ", ".join(f"{n:,} {reason}" for reason, n in sorted(self.skipped.items()))
         if self.warnings:
@@ -76,6 +93,10 @@ class IndexReport:
             "skipped": dict(self.skipped),
             "warnings": self.warnings,
             "lexical_rebuilt": self.lexical_rebuilt,
+            "semantic": self.semantic,
+            "error": {"message": self.semantic_error.message, "hint": self.semantic_error.hint}
+            if self.semantic_error
+            else None,
             "recreated": self.recreated,
             "elapsed_s": round(self.elapsed_s, 3),
         }
@@ -178,6 +199,17 @@ def _run(
                 _refresh_lexical(store, pipeline, host, progress, report, lexical_folder, before, rebuild)
             live = {generation for _, generation in lexical.live(store).values()}
             lexical.prune(lexical_folder, keep=live | {generation for _, generation in before.values()})
+            if pipeline.has_embedder:
+                try:
+                    _refresh_vectors(store, pipeline, host, progress, report, folder, rebuild)
+                except AuroraError as exc:
+                    report.semantic_error = exc
+                except KeyboardInterrupt:
+                    raise IndexInterruptedError(
+                        "interrupted while embedding; the lexical index is up to date and the chunks embedded "
+                        "so far are kept",
+                        hint="run `aurora index` again to embed the rest",
+                    ) from None
             counts = store.counts()
         finally:
             store.close()
@@ -218,6 +250,35 @@ def _refresh_lexical(
             with progress.task(f"Building the {role.plugin.name} index", unit=""):
                 lexical.build(store, host, role, folder)
             report.lexical_rebuilt = True
+
+
+def _refresh_vectors(
+    store: Store,
+    pipeline: Pipeline,
+    host: PluginHost,
+    progress: Progress,
+    report: IndexReport,
+    folder: Path,
+    rebuild: bool,
+) -> None:
+    """Load the pipeline's embedder and bring its vector table up to date."""
+    role = pipeline.semantic(folder)
+
+    def load() -> Embedder:
+        with progress.task(f"Loading {role.model_id}", unit=""):
+            return vectors.load_embedder(host, role, vectors.locate(host, role))
+
+    done = vectors.sync(store, host, role, load, progress, rebuild)
+    report.semantic = {
+        "model": role.model_id,
+        "embedder": role.embedder.name,
+        "embedded": done.embedded,
+        "reused": done.reused,
+        "deleted": done.deleted,
+        "vectors": done.vectors,
+        "embed_s": round(done.embed_s, 3),
+        "chunks_per_s": round(done.embedded / done.embed_s, 1) if done.embed_s else 0.0,
+    }
 
 
 @dataclass

@@ -6,6 +6,7 @@ read the same: ``<file>: <key> = <value>: <what is wrong>; allowed: <what is all
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,8 @@ def describe_allowed(option: Option) -> str:
     """Say in words which values ``option`` accepts."""
     if option.choices is not None:
         return ", ".join(_format(c) for c in option.choices)
+    if option.pattern is not None:
+        return option.help
     text = _KIND_NAMES.get(option.kind, option.kind.__name__)
     if option.minimum is not None and option.maximum is not None:
         text += f" from {option.minimum:g} to {option.maximum:g}"
@@ -41,6 +44,8 @@ def check_value(key: str, value: Any, option: Option, source: str) -> Any:
         problem = "too small"
     elif option.maximum is not None and checked > option.maximum:
         problem = "too large"
+    elif option.pattern is not None and not re.fullmatch(option.pattern, checked):
+        problem = "not an allowed value"
     if problem:
         raise ConfigError(f"{source}: {key} = {_format(value)}: {problem}; allowed: {describe_allowed(option)}")
     return checked

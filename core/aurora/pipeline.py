@@ -1,13 +1,16 @@
 """Turn a configured pipeline (plus ``--backend``/``--mode`` flags) into loaded plugins and options.
 
-Only the plugins the pipeline names are imported. Each one's options are validated
-against its own declaration (``aurora_describe``) and completed with its defaults.
+Only the plugins the pipeline needs are imported, when they are needed: the lexical
+plugin at once, the embedder, vector store and fusion plugins on first use (a lexical
+search never imports them). Each plugin's options are validated against its own
+declaration (``aurora_describe``) and completed with its defaults.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aurora import lexical
 from aurora.config import COMMAND_LINE, Config, RoleConfig
@@ -15,14 +18,40 @@ from aurora.errors import AuroraError, ConfigError, PluginNotFoundError
 from aurora.options import resolve as resolve_options
 from aurora.plugins import LoadedPlugin, PluginHost, discover, roles_of
 
+if TYPE_CHECKING:
+    from aurora.vectors import SemanticRole
 
-class Pipeline(NamedTuple):
+#: What a pipeline uses for a role it does not name (an embedder it must name to have one).
+DEFAULTS = {"lexical": "bm25s", "store": "lancedb", "fusion": "rrf"}
+
+
+class Pipeline:
     """A resolved pipeline: its name, default mode and the plugins filling its roles."""
 
-    name: str
-    mode: str
-    description: str
-    lexical: lexical.LexicalRole | None
+    def __init__(
+        self,
+        name: str,
+        mode: str,
+        description: str,
+        roles: Mapping[str, RoleConfig],
+        host: PluginHost,
+        root: Path,
+        removed: frozenset[str] = frozenset(),
+    ) -> None:
+        self.name = name
+        self.mode = mode
+        self.description = description
+        self.root = root
+        self._roles = dict(roles)
+        self._removed = removed
+        self._host = host
+        self._resolved: dict[str, tuple[LoadedPlugin, dict[str, Any]]] = {}
+        self.lexical = None if self._disabled("lexical") else lexical.LexicalRole(*self._resolve("lexical"))
+
+    @property
+    def has_embedder(self) -> bool:
+        """True when the pipeline names an embedder (known without importing anything)."""
+        return "embedder" in self._roles
 
     def require_lexical(self) -> lexical.LexicalRole:
         """Return the lexical role, or explain that the pipeline needs one."""
@@ -33,26 +62,60 @@ class Pipeline(NamedTuple):
             )
         return self.lexical
 
+    def semantic(self, index_folder: Path) -> SemanticRole:
+        """Return the embedder and vector store of the index in ``index_folder``, resolving them on first use.
+
+        Vectors go to the store's ``uri`` (relative to the project root), by default to
+        ``vectors/`` in the index folder.
+        """
+        if not self.has_embedder:
+            raise ConfigError(
+                f"pipeline '{self.name}' has no embedder",
+                hint=f'add embedder = "fastembed" to [pipelines.{self.name}], or pass --backend fastembed',
+            )
+        from aurora.models import identity, parse_model
+        from aurora.vectors import SemanticRole
+
+        embedder, embedder_options = self._resolve("embedder")
+        store, store_options = self._resolve("store")
+        model = parse_model(embedder_options["model"], self.root)
+        uri = store_options.get("uri") or str(index_folder / "vectors")
+        if "://" not in uri and not Path(uri).is_absolute():
+            uri = str(self.root / uri)
+        return SemanticRole(embedder, embedder_options, model, identity(model), store, store_options, uri)
+
+    def fusion(self) -> tuple[LoadedPlugin, dict[str, Any]]:
+        """Return the fusion plugin and its options, resolving them on first use."""
+        return self._resolve("fusion")
+
     def roles(self) -> dict[str, tuple[LoadedPlugin, Mapping[str, Any]]]:
-        """Return the plugin and resolved options of every role the pipeline fills."""
-        found = {}
-        if self.lexical is not None:
-            found["lexical"] = (self.lexical.plugin, self.lexical.options)
-        return found
+        """Return the plugin and resolved options of every role (loading every plugin)."""
+        names = list(self._roles)
+        if self.has_embedder:
+            names += [role for role in ("store", "fusion") if role not in names]
+        return {role: self._resolve(role) for role in names}
+
+    def _disabled(self, role: str) -> bool:
+        """Return whether the configuration removed the role with ``plugin = "none"``."""
+        return role in self._removed
+
+    def _resolve(self, role: str) -> tuple[LoadedPlugin, dict[str, Any]]:
+        if role not in self._resolved:
+            config = self._roles.get(role) or RoleConfig(role, DEFAULTS[role], "built-in default", {})
+            self._resolved[role] = _load(self._host, self.name, config)
+        return self._resolved[role]
 
 
-def resolve(config: Config, host: PluginHost, name: str | None = None, backend: str | None = None) -> Pipeline:
+def resolve(
+    config: Config, host: PluginHost, root: Path, name: str | None = None, backend: str | None = None
+) -> Pipeline:
     """Resolve pipeline ``name`` (default pipeline if None), replacing roles ``backend`` can fill."""
     spec = config.pipeline(name)
     roles = dict(spec.roles)
     if backend:
         for role in _backend_roles(backend):
             roles[role] = RoleConfig(role=role, plugin=backend, plugin_source=COMMAND_LINE, options={})
-    lexical_role = None
-    if "lexical" in roles:
-        plugin, options = _load(host, spec.name, roles["lexical"])
-        lexical_role = lexical.LexicalRole(plugin, options)
-    return Pipeline(name=spec.name, mode=spec.mode, description=spec.description, lexical=lexical_role)
+    return Pipeline(spec.name, spec.mode, spec.description, roles, host, root, spec.removed)
 
 
 def plugin_options(host: PluginHost, plugin: LoadedPlugin) -> Mapping[str, Any]:

@@ -105,13 +105,15 @@ def _scan(search_path: list[str]) -> dict[str, tuple[PluginEntry, ...]]:
     roles = {group: role for role, group in ROLE_GROUPS.items()}
     seen = set()
     for dist in distributions(path=search_path):
-        name = dist.metadata["Name"]
-        if name in seen:  # an earlier path entry shadows this copy, as for imports
-            continue
-        seen.add(name)
-        for ep in dist.entry_points:
-            if ep.group in roles:
-                found[roles[ep.group]].append(PluginEntry(ep.name, roles[ep.group], ep.value, name, dist.version))
+        ours = [ep for ep in dist.entry_points if ep.group in roles]
+        if not ours:
+            continue  # reading a distribution's metadata is the slow part: only ours
+        name, version = dist.metadata["Name"], dist.version
+        for ep in ours:
+            if (ep.group, ep.name, ep.value) in seen:  # a copy shadowed by an earlier path entry
+                continue
+            seen.add((ep.group, ep.name, ep.value))
+            found[roles[ep.group]].append(PluginEntry(ep.name, roles[ep.group], ep.value, name, version))
     return {role: tuple(entries) for role, entries in found.items()}
 
 

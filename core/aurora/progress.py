@@ -25,7 +25,7 @@ class Progress:
     def task(self, description: str, total: int | None = None, unit: str = "files") -> Iterator[Advance]:
         """Run a block as a task; the block calls the yielded function to advance it.
 
-        With a ``total`` a bar, count and ETA are shown; without one, a running count of
+        With a ``total`` a bar, count, rate and ETA are shown; without one, a running count of
         ``unit`` (nothing if ``unit`` is empty) and the elapsed time.
         """
         if not self.enabled:
@@ -36,7 +36,6 @@ class Progress:
             BarColumn,
             MofNCompleteColumn,
             SpinnerColumn,
-            TaskProgressColumn,
             TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
@@ -49,7 +48,7 @@ class Progress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn(unit),
-                TaskProgressColumn(),
+                _rate_column(unit),
                 TimeRemainingColumn(),
             ]
         else:
@@ -58,6 +57,18 @@ class Progress:
         with RichProgress(*columns, console=Console(stderr=True), transient=True) as bar:
             task_id = bar.add_task(description, total=total)
             yield lambda amount=1: bar.advance(task_id, amount)
+
+
+def _rate_column(unit: str) -> Any:
+    """Return a rich column showing the task's speed, e.g. ``42 chunks/s``."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.speed:,.0f} {unit}/s" if task.speed else "", style="progress.data.speed")
+
+    return Rate()
 
 
 def _ignore(amount: int = 1) -> None:

@@ -70,6 +70,11 @@ class StoredChunk(NamedTuple):
     text: str
 
 
+def _indexed(context: str, text: str) -> str:
+    """Return what gets indexed for a chunk: its context line, then its text."""
+    return f"{context}\n{text}" if context else text
+
+
 class NewChunk(NamedTuple):
     """A chunk to store: the chunker's output plus the text indexed alongside it."""
 
@@ -237,8 +242,20 @@ class Store:
         ids, texts = [], []
         for chunk_id, context, text in self._db.execute("SELECT id, context, text FROM chunks ORDER BY id"):
             ids.append(chunk_id)
-            texts.append(f"{context}\n{text}" if context else text)
+            texts.append(_indexed(context, text))
         return ids, texts
+
+    def texts(self, ids: Sequence[int]) -> dict[int, str]:
+        """Return the indexed text (context and text) of each chunk id."""
+        return {
+            chunk_id: _indexed(context, text) for chunk_id, context, text in self._rows_by_id("id, context, text", ids)
+        }
+
+    def chunk_hashes(self, ids: Sequence[int] | None = None) -> dict[int, str]:
+        """Return the content hash of the given chunks (of every chunk when ``ids`` is None)."""
+        if ids is None:
+            return dict(self._db.execute("SELECT id, content_hash FROM chunks"))
+        return dict(self._rows_by_id("id, content_hash", ids))
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Return the stored chunks with the given ids, by id."""

@@ -1,0 +1,96 @@
+"""The fastembed embedder: ONNX Runtime, CPU or CUDA (with onnxruntime-gpu). Imports fastembed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aurora.batching import length_batches
+from aurora.contract import ModelLocation, ModelSpec
+from aurora.errors import BackendNotInstalledError
+from aurora_fastembed.locate import PACKAGED, cache_dir
+
+#: Characters after which the model's 256-token window is full (code is ~3-4 characters a token).
+LONGEST = 1200
+#: Padded characters per batch: on a CPU small batches of long texts run fastest (docs/benchmarks.md).
+CPU_BATCH_CHARS = 1024
+GPU_BATCH_CHARS = 65536
+
+
+class FastembedEmbedder:
+    """A fastembed ``TextEmbedding`` behind Aurora's Embedder protocol."""
+
+    def __init__(self, model: Any, model_id: str, batch_size: int, batch_chars: int) -> None:
+        self._model = model
+        self.model_id = model_id
+        self.batch_size = batch_size
+        self.batch_chars = batch_chars
+        self.dimension = int(model.embedding_size)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` in length-aware batches; rows are L2-normalised."""
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for batch in length_batches(texts, self.batch_chars, self.batch_size, LONGEST):
+            vectors[batch] = list(self._model.embed([texts[i] for i in batch], batch_size=len(batch)))
+        return _normalised(vectors)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one query."""
+        return _normalised(np.asarray(next(iter(self._model.query_embed(text))), dtype=np.float32)[None, :])[0]
+
+
+def load(
+    model: ModelSpec, location: ModelLocation | None, model_id: str, options: Mapping[str, Any]
+) -> FastembedEmbedder:
+    """Load ``model`` from ``location`` (or download it by name when ``location`` is None)."""
+    try:
+        from fastembed import TextEmbedding
+        from loguru import logger
+    except ImportError as exc:
+        if exc.name and exc.name.split(".")[0] in ("fastembed", "onnxruntime", "loguru"):
+            raise BackendNotInstalledError(exc.name.split(".")[0], "aurora-search", "fastembed") from None
+        raise
+    logger.disable("fastembed")  # its failures reach the user as Aurora's one-line error instead
+    cache = cache_dir(options)
+    cache.mkdir(parents=True, exist_ok=True)
+    kwargs: dict[str, Any] = {"cache_dir": str(cache), "threads": options["threads"] or None}
+    if options["providers"]:
+        kwargs["providers"] = list(options["providers"])
+    name = model.name or options["fastembed_model"]
+    if location is not None:
+        folder = location.path if location.path.is_dir() else _packaged_folder(location.path, model, cache)
+        kwargs["specific_model_path"] = str(folder)
+    on_gpu = any("CUDA" in provider or "Tensorrt" in provider for provider in options["providers"])
+    batch_chars = options["batch_chars"] or (GPU_BATCH_CHARS if on_gpu else CPU_BATCH_CHARS)
+    return FastembedEmbedder(TextEmbedding(name, **kwargs), model_id, options["batch_size"], batch_chars)
+
+
+def _packaged_folder(onnx: Path, model: ModelSpec, cache: Path) -> Path:
+    """Return a folder fastembed can load: the package's ONNX file plus the tokenizer files shipped here."""
+    packaged = PACKAGED[model.name or ""]
+    folder = cache / "packaged" / f"{packaged.distribution}-{onnx.stat().st_size}"
+    if (folder / "model.onnx").is_file():
+        return folder
+    staging = folder.with_name(f"{folder.name}.{uuid.uuid4().hex}.tmp")
+    staging.mkdir(parents=True)
+    shutil.copytree(packaged.tokenizer, staging, dirs_exist_ok=True)
+    try:
+        (staging / "model.onnx").symlink_to(onnx)
+    except OSError:
+        shutil.copy2(onnx, staging / "model.onnx")
+    try:
+        os.replace(staging, folder)
+    except OSError:  # another process made it first
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
