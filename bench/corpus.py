@@ -37,6 +37,20 @@ def ensure_corpus(dest: Path = DEFAULT_DEST) -> Path:
     return dest
 
 
+def ensure_subset(packages: tuple[str, ...], dest: Path | None = None) -> Path:
+    """Create (unless it exists) a copy of some standard-library packages, for benchmarks that re-embed."""
+    dest = dest or DEFAULT_DEST.with_name("stdlib-" + "-".join(packages))
+    if dest.is_dir():
+        return dest
+    full = ensure_corpus()
+    staging = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    for package in packages:
+        shutil.copytree(full / package, staging / package, ignore=shutil.ignore_patterns(".aurora"))
+    staging.rename(dest)
+    return dest
+
+
 if __name__ == "__main__":
     folder = ensure_corpus(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DEST)
     count = sum(1 for _ in folder.rglob("*.py"))

@@ -1,10 +1,13 @@
 """Retrieval quality: `aurora eval` on the BEIR sets, for a list of pipeline variants.
 
-    python bench/quality.py [DATA_DIR] [--variant NAME ...]
+    python bench/quality.py [DATA_DIR] [--variant NAME ...] [--dataset NAME ...]
 
 DATA_DIR holds BEIR folders (default: ../shared/data next to the repository). Each
-variant is a pipeline table written to a temporary aurora.toml, so the numbers come
-from exactly the command a user runs.
+variant is an aurora.toml plus `aurora eval` flags, so the numbers come from exactly
+the command a user runs. Semantic variants keep each backend's corpus index in
+--stores (default bench/corpus/eval-stores) so that the hybrid run reuses the vectors
+of the semantic run; the "index (s)" column then shows the time of a run that had
+nothing left to embed.
 """
 
 from __future__ import annotations
@@ -14,14 +17,30 @@ import json
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from measure import AURORA, RESULTS, save
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_STORES = Path(__file__).resolve().parent / "corpus" / "eval-stores"
+LEXICAL = '[pipelines.default.lexical]\nplugin = "bm25s"\n'
+
+
+class Variant(NamedTuple):
+    """A pipeline configuration and the `aurora eval` flags that select it."""
+
+    config: str
+    flags: tuple[str, ...] = ()
+    backend: str | None = None
+
 
 VARIANTS = {
-    "bm25s-code": '[pipelines.default.lexical]\nplugin = "bm25s"\n',
-    "bm25s-words": '[pipelines.default.lexical]\nplugin = "bm25s"\ntokenizer = "words"\n',
+    "bm25s-code": Variant(LEXICAL),
+    "bm25s-words": Variant(LEXICAL + 'tokenizer = "words"\n'),
+    "fastembed-semantic": Variant(LEXICAL, ("--mode", "semantic"), "fastembed"),
+    "fastembed-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "fastembed"),
+    "st-semantic": Variant(LEXICAL, ("--mode", "semantic"), "sentence-transformers"),
+    "st-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "sentence-transformers"),
 }
 DATASETS = {"scifact": "test", "cosqa": "test"}
 
@@ -32,26 +51,32 @@ def main() -> None:
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS))
     parser.add_argument("--dataset", action="append", choices=sorted(DATASETS))
+    parser.add_argument("--stores", type=Path, default=DEFAULT_STORES)
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
     rows = []
     print("| dataset | variant | nDCG@10 | Recall@100 | query p50 (ms) | index (s) |\n|---|---|---|---|---|---|")
-    for variant in args.variant or list(VARIANTS):
+    for name in args.variant or list(VARIANTS):
+        variant = VARIANTS[name]
         with tempfile.TemporaryDirectory() as project:
-            (Path(project) / "aurora.toml").write_text(VARIANTS[variant], encoding="utf-8")
+            (Path(project) / "aurora.toml").write_text(variant.config, encoding="utf-8")
             for dataset in args.dataset or list(DATASETS):
-                split = DATASETS[dataset]
-                done = subprocess.run(
-                    [AURORA, "eval", str(args.data / dataset), "--split", split, "--json"],
-                    cwd=project,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
+                command = [AURORA, "eval", str(args.data / dataset), "--split", DATASETS[dataset], "--json"]
+                command += list(variant.flags)
+                if variant.backend:
+                    command += [
+                        "--backend",
+                        variant.backend,
+                        "--store",
+                        str(args.stores / f"{dataset}-{variant.backend}"),
+                    ]
+                done = subprocess.run(command, cwd=project, capture_output=True, text=True)
+                if done.returncode:
+                    raise SystemExit(done.stderr)
                 report = json.loads(done.stdout)
-                rows.append({"variant": variant, **report})
+                rows.append({"variant": name, **report})
                 print(
-                    f"| {dataset} | {variant} | {report['ndcg_at_10']:.4f} | {report['recall_at_100']:.4f} "
+                    f"| {dataset} | {name} | {report['ndcg_at_10']:.4f} | {report['recall_at_100']:.4f} "
                     f"| {report['latency_p50_ms']:.2f} | {report['index_s']:.1f} |"
                 )
     print(f"\nsaved {save('quality', {'rows': rows}, args.results)}")

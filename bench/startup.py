@@ -3,8 +3,10 @@
     python bench/startup.py [--runs 15]
 
 Indexes the stdlib corpus (bench/corpus.py) first if needed. Every command is a new
-process; the baseline runs in the same session, from a neutral folder (a stdlib copy
-as the current folder would shadow the real standard library for `python -c`).
+process; the commands run round-robin (each round runs every one, the search with the
+next of 5 queries) so that a slower period of a shared machine weighs on all rows
+alike, from a neutral folder (a stdlib copy as the current folder would shadow the
+real standard library for `python -c`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from corpus import ensure_corpus
-from measure import AURORA, CODE_QUERIES, arguments, median, runs, save
+from measure import AURORA, CODE_QUERIES, arguments, median, run_once, save
 
 
 def main() -> None:
@@ -25,17 +27,20 @@ def main() -> None:
     if not (corpus / ".aurora").is_dir():
         subprocess.run([AURORA, "index", "-q", str(corpus)], check=True)
     neutral = Path(tempfile.mkdtemp())
-    rows = {
-        "python -c pass": runs([sys.executable, "-c", "pass"], args.runs, neutral),
-        'python -c "import typer"': runs([sys.executable, "-c", "import typer"], args.runs, neutral),
-        "aurora --help": runs([AURORA, "--help"], args.runs, neutral),
-        "aurora plugins list": runs([AURORA, "plugins", "list"], args.runs, neutral),
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        'python -c "import typer"': [sys.executable, "-c", "import typer"],
+        "aurora --help": [AURORA, "--help"],
+        "aurora plugins list": [AURORA, "plugins", "list"],
     }
-    searches = []
-    queries = CODE_QUERIES[:5]
-    for query in queries:
-        searches += runs([AURORA, "search", query, "-C", str(corpus)], max(1, args.runs // len(queries)) + 1, neutral)
-    rows["aurora search (cold, lexical)"] = searches
+    searches = [[AURORA, "search", query, "-C", str(corpus)] for query in CODE_QUERIES[:5]]
+    rows: dict[str, list[tuple[float, int]]] = {name: [] for name in [*commands, "aurora search (cold, lexical)"]}
+    for command in [*commands.values(), *searches]:  # warm-up: file caches, .pyc files
+        run_once(command, neutral)
+    for round_number in range(args.runs):  # round-robin, so that drift affects every row alike
+        for name, command in commands.items():
+            rows[name].append(run_once(command, neutral))
+        rows["aurora search (cold, lexical)"].append(run_once(searches[round_number % len(searches)], neutral))
     baseline = median([wall for wall, _ in rows['python -c "import typer"']])
     table = {}
     print("| command | median wall (s) | x import typer | peak RSS (MB) | runs |\n|---|---|---|---|---|")
