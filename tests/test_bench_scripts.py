@@ -26,6 +26,18 @@ def test_benchmark_runs_on_a_small_corpus(tmp_path: Path, script: str, result: s
         assert document["chunks"] > 0 and document["files"] == len(SAMPLE)
 
 
+def test_detection_benchmark_finds_every_place_and_imports_nothing_heavy(tmp_path: Path) -> None:
+    command = [sys.executable, str(BENCH / "detection.py"), "--runs", "1", "--results", str(tmp_path)]
+    done = subprocess.run(command, cwd=BENCH, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    document = json.loads((tmp_path / "detection.json").read_text())
+    assert document["heavy_imported"] == []
+    found = {case: row["found"] for case, row in document["rows"].items()}
+    assert found["sentence-transformers: huggingface cache"] == "huggingface cache"
+    assert found["fastembed: fastembed cache"] == "fastembed cache"
+    assert found["fastembed: folder"] == "folder" and found["fastembed: not found"] is None
+
+
 def test_quality_benchmark_runs_on_a_small_dataset(tmp_path: Path, tiny_beir: Path) -> None:
     data = tmp_path / "data"
     (data).mkdir()
