@@ -53,11 +53,16 @@ def test_quality_benchmark_runs_on_a_small_dataset(tmp_path: Path, tiny_beir: Pa
     ]
 
 
-def test_embedding_and_semantic_benchmarks_run_on_a_small_corpus(tmp_path: Path) -> None:
+def test_embedding_semantic_and_instant_benchmarks_run_on_a_small_corpus(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     write(corpus, SAMPLE)
     common = ["--runs", "1", "--corpus", str(corpus), "--results", str(tmp_path)]
-    for script in (["embedding.py", "--backend", "fastembed"], ["semantic.py", "--reindex"]):
+    scripts = (
+        ["embedding.py", "--backend", "fastembed"],
+        ["semantic.py", "--reindex"],
+        ["instant.py", "--backend", "fastembed"],
+    )
+    for script in scripts:
         done = subprocess.run(
             [sys.executable, str(BENCH / script[0]), *script[1:], *common],
             cwd=BENCH,
@@ -69,3 +74,5 @@ def test_embedding_and_semantic_benchmarks_run_on_a_small_corpus(tmp_path: Path)
     assert json.loads((tmp_path / "embedding.json").read_text())["rows"]["fastembed"]["aurora_index"] > 0
     semantic = json.loads((tmp_path / "semantic-fastembed.json").read_text())
     assert semantic["vectors"] > 0 and semantic["embedding_run"]["peak_rss_mb"] > 0
+    instant = json.loads((tmp_path / "instant.json").read_text())
+    assert instant["rows"]["fastembed: --wait wall"]["median_s"] > 0 and instant["warm_hybrid_ms"]["fastembed"]

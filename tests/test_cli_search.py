@@ -123,7 +123,7 @@ def test_python_api_matches_the_cli(indexed: Path, cli) -> None:
     import aurora
 
     project = aurora.open(indexed / "docs")
-    response = project.search("refresh auth tokens", limit=3)
+    response = project.search("refresh auth tokens", limit=3, record=False)  # the CLI then sees the same history
     via_cli = cli.json("search", "refresh auth tokens", "-n", "3", cwd=indexed)
     assert [r.to_dict() for r in response.results] == via_cli["results"]
     project.close()

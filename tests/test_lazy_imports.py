@@ -64,6 +64,13 @@ def test_lexical_search_imports_neither_models_nor_bm25s_nor_other_plugins(index
     assert not modules & (HEAVY | INDEX_ONLY | {"aurora_fastembed", "aurora_lancedb", "aurora_fusion"})
 
 
+@pytest.mark.parametrize("args", [["stats"], ["stats", "--json"], ["feedback", "src/auth/tokens.py:13"]])
+def test_stats_and_feedback_import_nothing_heavy(indexed: Path, args: list[str]) -> None:
+    modules = top_level(imported_modules(*args, cwd=indexed))
+    assert "aurora" in modules
+    assert not modules & (HEAVY | INDEX_ONLY | {"numpy"})
+
+
 def test_lexical_mode_of_a_pipeline_with_an_embedder_imports_no_model_library(indexed: Path) -> None:
     (indexed / "aurora.toml").write_text('[pipelines.default]\nembedder = "sentence-transformers"\n')
     modules = top_level(imported_modules("search", "refresh auth tokens", "--mode", "lexical", cwd=indexed))

@@ -122,7 +122,7 @@ def test_extra_not_installed_names_the_pip_command(semantic_project: Path, cli, 
     assert_one_line_error(done, "fastembed is not installed", "pip install 'aurora-search[fastembed]'")
     assert cli("search", "slurp", cwd=semantic_project, env=env).returncode == 0
     done = cli("search", QUERY, "-b", "fastembed", "-m", "semantic", cwd=semantic_project, env=env)
-    assert_one_line_error(done, "no vectors")
+    assert_one_line_error(done, "fastembed is not installed", "pip install 'aurora-search[fastembed]'")
 
 
 def test_model_not_on_this_machine_and_no_network(semantic_project: Path, cli) -> None:
@@ -161,10 +161,14 @@ def test_vectors_of_another_model_are_not_used(semantic_project: Path, cli, tmp_
         semantic_project,
         {"aurora.toml": f'[pipelines.other.embedder]\nplugin = "sentence-transformers"\nmodel = "{other}"\n'},
     )
-    done = cli("search", QUERY, "--pipeline", "other", cwd=semantic_project)
+    done = cli("search", QUERY, "--pipeline", "other", "--mode", "semantic", cwd=semantic_project)
     assert_one_line_error(
         done, "the index has vectors for sentence-transformers/all-MiniLM-L6-v2, not for", "aurora index"
     )
+    hybrid = cli("search", "slurp", "--pipeline", "other", "--json", cwd=semantic_project)  # hybrid: BM25 answers
+    document = json.loads(hybrid.stdout)
+    assert document["mode"] == "lexical" and document["results"]
+    assert "the index has vectors for sentence-transformers/all-MiniLM-L6-v2, not for" in document["warnings"][0]
 
 
 def test_vector_table_of_another_dimension_is_refused(semantic_project: Path, cli) -> None:

@@ -13,20 +13,23 @@ Example::
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aurora import config as config_module
 from aurora.config import Config
+from aurora.errors import AuroraError
 from aurora.layout import DATABASE_NAME, find_root, index_dir
 from aurora.pipeline import Pipeline, resolve
 from aurora.plugins import PluginHost
 from aurora.progress import Progress
-from aurora.search import Searcher, SearchResponse
+from aurora.search import Searcher, SearchRequest, SearchResponse, Waiting, check_request
 from aurora.store import Store
 
 if TYPE_CHECKING:
     from aurora.indexer import IndexReport
+    from aurora.usage import Usage
 
 
 class Project:
@@ -38,6 +41,7 @@ class Project:
         self._host: PluginHost | None = None
         self._pipelines: dict[tuple[str | None, str | None], Pipeline] = {}
         self._searchers: dict[tuple[str | None, str | None], Searcher] = {}
+        self._lock = threading.RLock()  # one search at a time: a project may be shared (aurora.open)
 
     @property
     def host(self) -> PluginHost:
@@ -78,33 +82,98 @@ class Project:
         pipeline: str | None = None,
         backend: str | None = None,
         files: bool = False,
+        wait: bool | None = None,
+        wait_timeout: float | None = None,
+        explain: bool = False,
+        record: bool = True,
+        background: bool = True,
+        waiting: Waiting | None = None,
     ) -> SearchResponse:
-        """Search the index; ``limit`` and snippet size default to the ``[search]`` settings."""
-        searcher = self._searcher(pipeline, backend)
-        return searcher.search(
-            query,
+        """Search the index.
+
+        ``limit``, ``wait`` and ``wait_timeout`` default to the ``[search]`` settings
+        (``wait``: whether to wait for a model that is still loading; ``auto`` decides
+        by how long it took last time). ``explain`` adds each signal's score, rank and
+        contribution to every result; ``record`` adds the top results to the access
+        history (``[activation]``). A search that does not wait for its model starts
+        loading it in the background for later searches, unless ``background`` is false
+        (a process that exits after this search). ``waiting(message)`` wraps a wait (a spinner).
+        """
+        configured_wait = self.config.get("search", "wait")
+        request = SearchRequest(
             limit=limit or self.config.get("search", "limit"),
             mode=mode,
             files=files,
             snippet_lines=self.config.get("search", "snippet_lines"),
+            wait=wait if wait is not None else (None if configured_wait == "auto" else configured_wait),
+            wait_timeout=wait_timeout if wait_timeout is not None else self.config.get("search", "wait_timeout"),
+            explain=explain,
+            record=record,
+            background=background,
         )
+        check_request(query, request)
+        with self._lock:
+            return self._searcher(pipeline, backend).search(query, request, waiting)
+
+    def usage(self) -> Usage | None:
+        """Return the access history of the index (None when ``[activation] enabled = false``)."""
+        from aurora.usage import Usage
+
+        usage, _ = Usage.open(index_dir(self.root), self.config)
+        return usage
 
     def close(self) -> None:
         """Close the opened index (it is reopened on the next search)."""
-        for searcher in self._searchers.values():
-            searcher.store.close()
-        self._searchers.clear()
+        with self._lock:
+            for searcher in self._searchers.values():
+                searcher.close()
+            self._searchers.clear()
 
     def _searcher(self, pipeline: str | None, backend: str | None) -> Searcher:
         key = (pipeline, backend)
         if key not in self._searchers:
+            from aurora.usage import Usage
+
             resolved = self.pipeline(pipeline, backend)
             store = Store.open(index_dir(self.root) / DATABASE_NAME)
-            self._searchers[key] = Searcher(self.root, store, resolved, self.host)
+            try:
+                usage, warning = Usage.open(index_dir(self.root), self.config)
+            except AuroraError as exc:  # losing the usage signal is better than failing the search
+                usage, warning = None, f"ranked without activation: {exc.message}"
+            flags = "".join(f" {flag} {value}" for flag, value in (("-p", pipeline), ("-b", backend)) if value)
+            self._searchers[key] = Searcher(
+                self.root,
+                store,
+                resolved,
+                self.host,
+                usage=usage,
+                fetch_hint=f"download it with `aurora models fetch{flags}` (needs the network once)",
+                notices=[warning] if warning else [],
+            )
         return self._searchers[key]
 
 
+#: Projects opened in this process, by root and effective configuration, most recent last:
+#: their searchers (open indexes, loaded models, caches) serve later ``aurora.open`` calls.
+_OPENED: dict[tuple[Path, str], Project] = {}
+#: Projects kept open; the least recently opened beyond this is closed.
+OPENED_KEPT = 8
+_opened_lock = threading.Lock()
+
+
 def open_project(path: str | Path = ".") -> Project:
-    """Open the project whose index is at or above ``path`` (or ``path`` itself if none)."""
+    """Open the project whose index is at or above ``path`` (or ``path`` itself if none).
+
+    Opening the same index with the same configuration again in one process returns the
+    same project, with its opened indexes and loaded models; a changed configuration
+    gives a new one.
+    """
     start = Path(path)
-    return Project(find_root(start) or start.resolve())
+    project = Project(find_root(start) or start.resolve())
+    key = (project.root, project.config.fingerprint())
+    with _opened_lock:
+        project = _OPENED.pop(key, project)
+        _OPENED[key] = project
+        while len(_OPENED) > OPENED_KEPT:
+            _OPENED.pop(next(iter(_OPENED))).close()
+    return project

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,11 @@ plugins_app = typer.Typer(help="Inspect installed plugins.", **_COMMON)  # type:
 config_app = typer.Typer(help="Inspect the configuration.", **_COMMON)  # type: ignore[arg-type]
 app.add_typer(plugins_app, name="plugins")
 app.add_typer(config_app, name="config")
+models_app = typer.Typer(
+    help="List the embedding models of every pipeline and whether they are on this machine; fetch them.",
+    **{**_COMMON, "no_args_is_help": False},  # type: ignore[arg-type]
+)
+app.add_typer(models_app, name="models")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,6 +105,14 @@ def _error(message: str, hint: str | None = None) -> None:
 
 def _warn(message: str) -> None:
     print(f"aurora: warning: {message}", file=sys.stderr)
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Print ``rows`` under ``header`` in aligned columns."""
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def _print_json(document: Any) -> None:
@@ -191,9 +205,10 @@ def _print_index_report(project: Project, report: IndexReport, verbose: bool) ->
     print(where + report.summary())
 
 
-@app.command("models")
+@models_app.callback(invoke_without_command=True)
 @_guarded
 def models_command(
+    context: typer.Context,
     root: Annotated[Path | None, typer.Option("--root", "-C", help="Project folder [default: current].")] = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -201,20 +216,138 @@ def models_command(
 
     Looks at the filesystem only: no model library is imported.
     """
+    if context.invoked_subcommand is not None:
+        return
     from aurora.model_report import model_rows
 
     rows = model_rows(_project(root))
     if json_output:
         _print_json([row._asdict() for row in rows])
         return
-    table = [("PIPELINE", "PLUGIN", "MODEL", "AVAILABLE", "WHERE")]
-    table += [
-        (r.pipeline, r.plugin, r.model, "yes" if r.available else "no", f"{r.source}: {r.path}" if r.path else r.source)
-        for r in rows
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    _print_table(
+        ("PIPELINE", "PLUGIN", "MODEL", "AVAILABLE", "WHERE"),
+        [
+            (
+                r.pipeline,
+                r.plugin,
+                r.model,
+                "yes" if r.available else "no",
+                f"{r.source}: {r.path}" if r.path else r.source,
+            )
+            for r in rows
+        ],
+    )
+
+
+@models_app.command("fetch")
+@_guarded
+def models_fetch(
+    pipeline: PipelineOption = None,
+    backend: BackendOption = None,
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Project folder [default: current].")] = None,
+) -> None:
+    """Download the pipeline's model (the library's usual way; needs the network) unless it is already here."""
+    from aurora import vectors
+    from aurora.layout import index_dir
+
+    project = _project(root)
+    role = project.pipeline(pipeline, backend).semantic(index_dir(project.root))
+    location = vectors.locate(project.host, role)
+    if location is None:
+        print(f"downloading {role.model_id} with {role.embedder.name} ...", file=sys.stderr)
+        vectors.load_embedder(project.host, role, None)
+        location = vectors.locate(project.host, role)
+    where = f"{location.source}: {location.path}" if location else "in the library's own cache"
+    print(f"{role.model_id} ({role.embedder.name}) is on this machine, {where}")
+
+
+@app.command()
+@_guarded
+def feedback(
+    targets: Annotated[
+        list[str],
+        typer.Argument(metavar="RESULT...", help="PATH:START-END as `aurora search` shows it, PATH:LINE or PATH."),
+    ],
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Mark results as useful: they rank higher in later searches (ACT-R activation, docs/activation.md)."""
+    from aurora.errors import UsageError
+    from aurora.feedback import mark_useful
+    from aurora.layout import DATABASE_NAME, index_dir
+    from aurora.store import Store
+
+    project = _project(root, indexed=True)
+    usage = project.usage()
+    if usage is None:
+        raise UsageError("activation is off", hint="set enabled = true under [activation] in aurora.toml")
+    store = Store.open(index_dir(project.root) / DATABASE_NAME)
+    try:
+        marked = mark_useful(store, usage, project.root, targets, Path.cwd())
+    finally:
+        store.close()
+        usage.close()
+    if json_output:
+        _print_json(
+            [
+                {
+                    "path": m.chunk.path,
+                    "line_start": m.chunk.line_start,
+                    "line_end": m.chunk.line_end,
+                    "symbol": m.chunk.symbol,
+                    "probability": round(m.probability, 4),
+                }
+                for m in marked
+            ]
+        )
+        return
+    for m in marked:
+        symbol = f"  {m.chunk.symbol}" if m.chunk.symbol else ""
+        print(
+            f"marked {m.chunk.path}:{m.chunk.line_start}-{m.chunk.line_end}{symbol}  (activation {m.probability:.2f})"
+        )
+
+
+@app.command()
+@_guarded
+def stats(
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="Most active chunks to list.")] = 10,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the index: files, chunks, size on disk, embedding models and the most used chunks."""
+    from aurora.stats import index_stats
+
+    document = index_stats(_project(root, indexed=True), top)
+    if json_output:
+        _print_json(document)
+        return
+    sizes = document["size_bytes"]
+    print(f"index      {document['root']}")
+    print(f"files      {document['files']:,}   chunks {document['chunks']:,}")
+    parts = ", ".join(f"{name} {_megabytes(size)}" for name, size in sizes.items() if name != "total" and size)
+    print(f"on disk    {_megabytes(sizes['total'])} ({parts})")
+    for model in document["models"] or [{"model": "none (lexical only)", "dimension": None}]:
+        dimension = (
+            f", {model['dimension']} dimensions, embedded with {model['embedder']}" if model["dimension"] else ""
+        )
+        print(f"model      {model['model']}{dimension}")
+    print(f"accesses   {document['accesses']:,} recorded")
+    for item in document["most_active"]:
+        ago = _ago(item["last_access_s_ago"])
+        count = f"{item['accesses']:g} access" + ("" if item["accesses"] == 1 else "es")
+        print(f"  {item['probability']:.2f}  {item['chunk']}  ({count}, last {ago} ago)")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _ago(seconds: float) -> str:
+    for unit, length in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= length:
+            return f"{seconds / length:.0f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 @app.command()
@@ -237,14 +370,46 @@ def search(
         typer.Option("--root", "-C", help="Indexed folder [default: found from the current folder upwards]."),
     ] = None,
     color: Annotated[Color, typer.Option("--color", help="Colour the output.")] = Color.auto,
+    wait: Annotated[
+        bool | None,
+        typer.Option(
+            "--wait/--no-wait",
+            help="Wait for a model that is still loading, or answer lexically at once "
+            "[default: [search] wait, auto: wait for a model that loaded within 3 s last time].",
+            show_default=False,
+        ),
+    ] = None,
+    wait_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-timeout", help="Seconds to wait for the model [default: 60].", show_default=False, metavar="SECONDS"
+        ),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show each signal's score, rank and share of the fused score.")
+    ] = False,
 ) -> None:
     """Search the index: path:lines, symbol, score and the matching lines of each result.
 
-    Exit status: 0 results found, 1 no results, 2 usage or index error.
+    With an embedder the model loads in the background while BM25 ranks; a search that
+    cannot use it (still loading, not downloaded, not installed, broken) answers
+    lexically and says why. Exit status: 0 results found, 1 no results, 2 usage or index error.
     """
+    from aurora.progress import Progress
+
     project = _project(root, indexed=True)
     response = project.search(
-        query, limit=limit, mode=mode.value if mode else None, pipeline=pipeline, backend=backend, files=files
+        query,
+        limit=limit,
+        mode=mode.value if mode else None,
+        pipeline=pipeline,
+        backend=backend,
+        files=files,
+        wait=wait,
+        wait_timeout=wait_timeout,
+        explain=explain,
+        background=False,  # this process exits after answering: it loads a model only to wait for it
+        waiting=Progress.for_terminal(False).spinner,
     )
     if json_output:
         _print_json(response.to_dict())
@@ -313,11 +478,10 @@ def plugins_list(json_output: JsonOption = False) -> None:
     if json_output:
         _print_json([entry.to_dict() for entry in entries])
         return
-    rows = [("NAME", "ROLE", "DISTRIBUTION", "VERSION", "MODULE")]
-    rows += [(e.name, e.role, e.distribution or "-", e.version or "-", e.value) for e in entries]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    _print_table(
+        ("NAME", "ROLE", "DISTRIBUTION", "VERSION", "MODULE"),
+        [(e.name, e.role, e.distribution or "-", e.version or "-", e.value) for e in entries],
+    )
 
 
 @config_app.command("show")
@@ -353,9 +517,32 @@ def main() -> None:
     """Run the CLI; an unexpected exception is a bug and is reported with its traceback."""
     try:
         app(prog_name="aurora")
+    except SystemExit as exit_:
+        _leave_loads_behind(exit_.code)
+        raise
     except Exception:
         import traceback
 
         traceback.print_exc()
         _error("internal error: this is a bug in Aurora or one of its plugins; please report it with the traceback")
+        _leave_loads_behind(EXIT_INTERNAL_ERROR)
         sys.exit(EXIT_INTERNAL_ERROR)
+
+
+def _leave_loads_behind(code: object) -> None:
+    """Exit at once, skipping interpreter teardown, once a model was loaded or is loading in the background.
+
+    The answer is out and everything the command wrote is committed; what remains is
+    tearing down ONNX Runtime or PyTorch (their thread pools and hundreds of modules),
+    which took a quarter of a second here, or, under a thread that is halfway through
+    importing torch, seconds or a crash. The model is of no more use to this process.
+    """
+    loader_module = sys.modules.get("aurora.loader")
+    if loader_module is None or not loader_module.loader().used():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (| head): the answer was read or is not wanted
+            pass
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))

@@ -16,6 +16,7 @@ against the plugin's own declaration when the pipeline loads it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -46,7 +47,34 @@ HOST_OPTIONS: dict[Key, Option] = {
     ("index", "max_chunk_lines"): Option(150, "longer functions and sections are split", int, minimum=10),
     ("search", "limit"): Option(10, "results to show", int, minimum=1, maximum=10_000),
     ("search", "snippet_lines"): Option(3, "snippet lines per result", int, minimum=0, maximum=100),
+    ("search", "wait"): Option(
+        "auto",
+        "wait for a model that is still loading: true, false, or auto (when it loaded quickly before)",
+        object,
+        choices=("auto", True, False),
+    ),
+    ("search", "wait_timeout"): Option(60.0, "seconds to wait for a loading model", float, minimum=0.1, maximum=3600),
+    ("activation", "enabled"): Option(True, "rank recently and often used chunks higher", bool),
+    ("activation", "record_top"): Option(
+        3, "top results of a search recorded as used (0: none)", int, minimum=0, maximum=100
+    ),
+    ("activation", "feedback_weight"): Option(
+        5.0, "weight of `aurora feedback` vs a shown result", float, minimum=0.1, maximum=1000
+    ),
+    ("activation", "decay"): Option(0.5, "ACT-R decay d in ln(sum t^-d)", float, minimum=0.05, maximum=0.95),
+    ("activation", "threshold"): Option(
+        -4.0, "activation with retrieval probability 1/2", float, minimum=-30, maximum=30
+    ),
+    ("activation", "noise"): Option(1.0, "spread s of the retrieval probability", float, minimum=0.05, maximum=10),
+    ("activation", "max_history"): Option(
+        100, "accesses kept per chunk; older ones are merged", int, minimum=1, maximum=100_000
+    ),
 }
+
+#: Signals a pipeline can weight in ``[pipelines.NAME.weights]``.
+SIGNALS = ("lexical", "semantic", "activation")
+WEIGHT = Option(1.0, "weight of the signal in fusion", float, minimum=0.0, maximum=100.0)
+DEFAULT_WEIGHTS = {"lexical": 1.0, "semantic": 1.0, "activation": 0.5}
 
 PIPELINE_OPTIONS: dict[str, Option] = {
     "description": Option("", "what the pipeline is for"),
@@ -81,6 +109,7 @@ class PipelineConfig(NamedTuple):
     description: str
     roles: Mapping[str, RoleConfig]
     removed: frozenset[str] = frozenset()
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS
 
 
 class Config:
@@ -103,6 +132,10 @@ class Config:
         for key in sorted(self._values):
             value, source = self._values[key]
             yield key, value, source
+
+    def fingerprint(self) -> str:
+        """Return a string that changes whenever any effective value changes."""
+        return json.dumps(sorted((list(key), value) for key, (value, _) in self._values.items()), default=str)
 
     def pipeline_names(self) -> list[str]:
         """Return the names of all configured pipelines."""
@@ -141,6 +174,10 @@ class Config:
             description=settings.get("description", ("", BUILTIN))[0],
             roles=roles,
             removed=frozenset(removed),
+            weights={
+                signal: float(self._values.get((*prefix, "weights", signal), (default, BUILTIN))[0])
+                for signal, default in DEFAULT_WEIGHTS.items()
+            },
         )
 
 
@@ -236,7 +273,7 @@ def _validate(values: dict[Key, tuple[Any, str]]) -> None:
             values[key] = (check_value(dotted, value, HOST_OPTIONS[key], source), source)
         elif key[0] == "pipelines":
             _validate_pipeline_key(key, value, source)
-        elif key[0] in ("index", "search") and len(key) == 1:
+        elif key[0] in ("index", "search", "activation") and len(key) == 1:
             raise ConfigError(f"{source}: {dotted} must be a table, like [{dotted}]")
         else:
             section = [".".join(k) for k in HOST_OPTIONS if k[: len(key) - 1] == key[:-1]]
@@ -256,13 +293,19 @@ def _validate_pipeline_key(key: Key, value: Any, source: str) -> None:
         check_value(dotted, value, PIPELINE_OPTIONS[field], source)
     elif len(key) == 3 and field in ROLES:
         raise ConfigError(f'{source}: {dotted} must be a plugin name or a table, like {field} = "bm25s"')
+    elif len(key) == 4 and field == "weights" and key[3] in SIGNALS:
+        check_value(dotted, value, WEIGHT, source)
+    elif len(key) == 3 and field == "weights":
+        raise ConfigError(f"{source}: {dotted} must be a table, like [pipelines.{key[1]}.weights]")
     elif len(key) == 4 and field in ROLES:
         if key[3] == "plugin" and not (isinstance(value, str) and value.strip()):
             raise ConfigError(f"{source}: {dotted} must be a plugin name (a string); see `aurora plugins list`")
     else:
-        allowed = ", ".join([*PIPELINE_OPTIONS, *ROLES])
+        if field == "weights":
+            raise ConfigError(f"{source}: unknown key {dotted}; allowed in weights: {', '.join(SIGNALS)}")
+        allowed = ", ".join([*PIPELINE_OPTIONS, *ROLES, "weights"])
         raise ConfigError(f"{source}: unknown key {dotted}; allowed in a pipeline: {allowed}")
 
 
 def _top_level_keys() -> str:
-    return "default_pipeline, [index], [search], [pipelines.NAME]"
+    return "default_pipeline, [index], [search], [activation], [pipelines.NAME]"

@@ -15,6 +15,18 @@ from typing import Any, NamedTuple, Protocol
 Hit = tuple[int, float]
 
 
+class FusedHit(NamedTuple):
+    """One chunk of a fused ranking: its fused score and what each signal added to it.
+
+    ``contributions`` maps a signal name to its share of ``score`` (after weighting and
+    normalisation); the shares add up to ``score``. ``aurora search --explain`` shows them.
+    """
+
+    chunk_id: int
+    score: float
+    contributions: Mapping[str, float]
+
+
 class Option(NamedTuple):
     """One option a plugin accepts in its pipeline table, with its default and limits.
 
@@ -35,10 +47,19 @@ class Option(NamedTuple):
 
 
 class PluginDescription(NamedTuple):
-    """What a plugin tells the host about itself: a summary and the options it accepts."""
+    """What a plugin tells the host about itself: a summary, the options it accepts, what it needs.
+
+    ``requires`` names the top-level modules the plugin imports when it does its work
+    (not when it is registered), and ``extra`` the extra of the plugin's distribution
+    that installs them. The host checks that they are installed, on the filesystem and
+    without importing them, before it starts a background load, so that a missing library
+    is reported at once with ``pip install 'DISTRIBUTION[extra]'``.
+    """
 
     summary: str
     options: Mapping[str, Option] = {}
+    requires: tuple[str, ...] = ()
+    extra: str = ""
 
 
 class LexicalIndex(Protocol):

@@ -25,7 +25,7 @@ from aurora.layout import DATABASE_NAME, index_dir
 from aurora.pipeline import Pipeline
 from aurora.plugins import PluginHost
 from aurora.progress import Progress
-from aurora.search import Searcher
+from aurora.search import MAX_WAIT_S, Searcher, SearchRequest
 from aurora.sources import SourceFile, content_hash, new_chunk
 from aurora.store import FileState, Store
 
@@ -124,6 +124,7 @@ def _run_queries(
     run: dict[str, dict[str, float]] = {}
     latencies = []
     mode_used = mode or searcher.pipeline.mode
+    request = SearchRequest(RANKING_DEPTH, mode, snippet_lines=0, wait=True, wait_timeout=MAX_WAIT_S, record=False)
     with progress.task("Querying", total=len(queries), unit="queries") as advance:
         for qid, text in queries.items():
             advance(1)
@@ -131,7 +132,9 @@ def _run_queries(
                 run[qid] = {}
                 continue
             started = time.perf_counter()
-            response = searcher.search(text, limit=RANKING_DEPTH, mode=mode, snippet_lines=0)
+            response = searcher.search(text, request)
+            if response.model is not None and response.model["state"] != "ready":  # never score a fallback
+                raise AuroraError(f"cannot evaluate {mode_used} search: {response.warnings[-1]}")
             latencies.append((time.perf_counter() - started) * 1000)
             run[qid] = {result.chunk.path: result.score for result in response.results}
             mode_used = response.mode

@@ -22,7 +22,7 @@ only those it asks for), which keeps older plugins working when a later
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ import pluggy
 if TYPE_CHECKING:
     from aurora.contract import (
         Embedder,
+        FusedHit,
         Hit,
         LexicalIndex,
         ModelLocation,
@@ -40,7 +41,9 @@ if TYPE_CHECKING:
     )
 
 #: Version of this contract. Additive changes keep the number; breaking ones bump it.
-API_VERSION = 1
+#: 2: ``aurora_fuse`` returns :class:`~aurora.contract.FusedHit` records (score and each
+#: signal's contribution) instead of ``(chunk id, score)`` pairs, and takes ``calibrated``.
+API_VERSION = 2
 
 hookspec = pluggy.HookspecMarker("aurora")
 hookimpl = pluggy.HookimplMarker("aurora")
@@ -135,11 +138,18 @@ def aurora_vector_store_open(
 
 @hookspec(firstresult=True)
 def aurora_fuse(
-    signals: Mapping[str, Sequence[Hit]], weights: Mapping[str, float], options: Mapping[str, Any]
-) -> list[Hit] | None:
+    signals: Mapping[str, Sequence[Hit]],
+    weights: Mapping[str, float],
+    calibrated: Collection[str],
+    options: Mapping[str, Any],
+) -> list[FusedHit] | None:
     """Combine ranked lists into one ranking.
 
     ``signals`` maps a signal name (``lexical``, ``semantic``, ``activation``) to its
-    hits, best first, keyed by chunk id; ``weights`` gives each signal's weight. Return
-    the fused (chunk id, score) list, best first.
+    hits, best first, keyed by chunk id; a chunk missing from a signal's list got nothing
+    from that signal. ``weights`` gives each signal's weight (0 or more). Signals named in
+    ``calibrated`` already score in [0, 1] on a scale that means the same for every query
+    (activation's retrieval probability): use their scores as they are rather than
+    normalising them per query. Return :class:`~aurora.contract.FusedHit` records, best
+    first, each with every signal's contribution to its score.
     """

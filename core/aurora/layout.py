@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 INDEX_DIRNAME = ".aurora"
@@ -22,3 +23,9 @@ def find_root(start: Path) -> Path | None:
         if (folder / INDEX_DIRNAME / DATABASE_NAME).is_file():
             return folder
     return None
+
+
+def user_cache_dir() -> Path:
+    """Return Aurora's per-user cache folder (``$XDG_CACHE_HOME/aurora``, else ``~/.cache/aurora``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "aurora"

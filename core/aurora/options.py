@@ -6,6 +6,7 @@ read the same: ``<file>: <key> = <value>: <what is wrong>; allowed: <what is all
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -38,7 +39,9 @@ def check_value(key: str, value: Any, option: Option, source: str) -> Any:
     problem = None
     if checked is None:
         problem = f"expected {_KIND_NAMES.get(option.kind, option.kind.__name__)}"
-    elif option.choices is not None and checked not in option.choices:
+    elif isinstance(checked, float) and not math.isfinite(checked):
+        problem = "not a finite number"
+    elif option.choices is not None and not any(type(c) is type(checked) and c == checked for c in option.choices):
         problem = "not an allowed value"
     elif option.minimum is not None and checked < option.minimum:
         problem = "too small"
@@ -71,6 +74,8 @@ def _coerce(value: Any, kind: type) -> Any:
         return float(value)
     if kind is int and isinstance(value, bool):
         return None
+    if kind is object:  # any of the choices, whatever their types
+        return value
     if kind is list:
         return list(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
     return value if isinstance(value, kind) else None

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aurora import lexical
-from aurora.config import COMMAND_LINE, Config, RoleConfig
+from aurora.config import COMMAND_LINE, DEFAULT_WEIGHTS, Config, RoleConfig
 from aurora.errors import AuroraError, ConfigError, PluginNotFoundError
 from aurora.options import resolve as resolve_options
 from aurora.plugins import LoadedPlugin, PluginHost, discover, roles_of
 
 if TYPE_CHECKING:
+    from aurora.contract import PluginDescription
     from aurora.vectors import SemanticRole
 
 #: What a pipeline uses for a role it does not name (an embedder it must name to have one).
@@ -37,6 +38,7 @@ class Pipeline:
         host: PluginHost,
         root: Path,
         removed: frozenset[str] = frozenset(),
+        weights: Mapping[str, float] | None = None,
     ) -> None:
         self.name = name
         self.mode = mode
@@ -44,6 +46,7 @@ class Pipeline:
         self.root = root
         self._roles = dict(roles)
         self._removed = removed
+        self.weights = dict(weights or DEFAULT_WEIGHTS)
         self._host = host
         self._resolved: dict[str, tuple[LoadedPlugin, dict[str, Any]]] = {}
         self.lexical = None if self._disabled("lexical") else lexical.LexicalRole(*self._resolve("lexical"))
@@ -115,12 +118,17 @@ def resolve(
     if backend:
         for role in _backend_roles(backend):
             roles[role] = RoleConfig(role=role, plugin=backend, plugin_source=COMMAND_LINE, options={})
-    return Pipeline(spec.name, spec.mode, spec.description, roles, host, root, spec.removed)
+    return Pipeline(spec.name, spec.mode, spec.description, roles, host, root, spec.removed, spec.weights)
+
+
+def plugin_description(host: PluginHost, plugin: LoadedPlugin) -> PluginDescription | None:
+    """Return what ``plugin`` says about itself (None if it has no ``aurora_describe``)."""
+    return host.call(plugin, "aurora_describe")
 
 
 def plugin_options(host: PluginHost, plugin: LoadedPlugin) -> Mapping[str, Any]:
     """Return the options ``plugin`` declares (empty if it declares none)."""
-    description = host.call(plugin, "aurora_describe")
+    description = plugin_description(host, plugin)
     return description.options if description is not None else {}
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from aurora.errors import PluginLoadError, PluginNotFoundError
+from aurora.layout import user_cache_dir
 
 #: Entry-point group of each role. The entry-point name is the plugin's name.
 ROLE_GROUPS: dict[str, str] = {
@@ -77,7 +78,7 @@ def _installed() -> dict[str, tuple[PluginEntry, ...]]:
     """
     search_path = _search_path()
     key = _environment_key(search_path)
-    path = _cache_dir() / f"entry-points-{zlib.crc32(key.encode()):08x}.json"
+    path = user_cache_dir() / f"entry-points-{zlib.crc32(key.encode()):08x}.json"
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
         if cached["key"] == key:
@@ -127,11 +128,6 @@ def _environment_key(search_path: list[str]) -> str:
     return "\n".join(parts)
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "aurora"
-
-
 #: Cache files kept (one per environment recently used); older ones are deleted.
 _CACHE_FILES_KEPT = 8
 
@@ -156,6 +152,7 @@ class LoadedPlugin(NamedTuple):
     name: str
     role: str
     obj: Any
+    distribution: str | None = None
 
 
 class PluginHost:
@@ -178,7 +175,7 @@ class PluginHost:
             obj = _import(entry)
             if not self._pm.is_registered(obj):
                 self._register(obj, entry)
-            self._loaded[key] = LoadedPlugin(name=entry.name, role=role, obj=obj)
+            self._loaded[key] = LoadedPlugin(entry.name, role, obj, entry.distribution)
         return self._loaded[key]
 
     def call(self, plugin: LoadedPlugin, hook: str, **kwargs: Any) -> Any:

@@ -58,6 +58,12 @@ class Progress:
             task_id = bar.add_task(description, total=total)
             yield lambda amount=1: bar.advance(task_id, amount)
 
+    @contextmanager
+    def spinner(self, message: str) -> Iterator[None]:
+        """Show ``message`` with a spinner and the elapsed time while the block runs."""
+        with self.task(message, unit=""):
+            yield
+
 
 def _rate_column(unit: str) -> Any:
     """Return a rich column showing the task's speed, e.g. ``42 chunks/s``."""

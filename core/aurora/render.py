@@ -49,11 +49,23 @@ def _result_text(result: SearchResult, path: str, files: bool, color: bool) -> s
     if files and result.matches > 1:
         header += f"  ({result.matches} matching chunks)"
     width = max((len(str(line.number)) for line in result.snippet), default=0)
-    lines = [
+    explained = [_paint(_explain_text(result), "score", color)] if result.explain else []
+    lines = explained + [
         f"  {_paint(str(line.number).rjust(width), 'number', color)}  {_highlight(line, color)}"
         for line in result.snippet
     ]
     return "\n".join([header, *lines])
+
+
+def _explain_text(result: SearchResult) -> str:
+    """Return the ``--explain`` line: each signal's raw score, rank and share of the fused score."""
+    parts = []
+    for name, signal in (result.explain or {}).items():
+        if signal.rank is None:
+            parts.append(f"{name} not ranked {signal.contribution:+.4f}")
+        else:
+            parts.append(f"{name} {signal.score:.4g} #{signal.rank} {signal.contribution:+.4f}")
+    return "  = " + "  |  ".join(parts)
 
 
 def _highlight(line: SnippetLine, color: bool) -> str:

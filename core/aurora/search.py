@@ -1,26 +1,53 @@
-"""Answer a query from an opened index: rank chunks (or files), attach snippets, report the mode."""
+"""Answer a query from an opened index: rank chunks (or files), attach snippets, report the mode.
+
+A search starts loading its model (when the mode wants one) before it opens the
+lexical index, ranks lexically meanwhile, then takes the model if it is ready, waits
+for it, or answers without it and says why (:mod:`aurora.semantic`). Activation
+(:mod:`aurora.usage`) joins as a third signal whenever candidates have a history, and
+the pipeline's fusion plugin combines the signals.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aurora import lexical
 from aurora.config import MODES
-from aurora.contract import Embedder, Hit, VectorStore
-from aurora.errors import UsageError
+from aurora.contract import FusedHit, Hit
+from aurora.errors import AuroraError, PluginLoadError, UsageError
 from aurora.layout import LEXICAL_DIRNAME
 from aurora.pipeline import Pipeline
 from aurora.plugins import PluginHost
 from aurora.snippets import SnippetLine, line_filter, make_snippet
 from aurora.store import Store, StoredChunk
 
+if TYPE_CHECKING:
+    from aurora.semantic import SemanticOutcome, SemanticSource
+    from aurora.usage import Usage
+
 #: ``--files`` ranks every lexically matching chunk so that each file's count is exact.
 ALL_HITS = 10**9
-#: Candidates each signal contributes to hybrid fusion.
+#: Candidates each signal contributes to fusion.
 FUSION_DEPTH = 100
+#: The longest a search waits for a model (the ``search.wait_timeout`` limit too).
+MAX_WAIT_S = 3600.0
+#: Signals whose scores are already probabilities (see the fusion hook).
+CALIBRATED = frozenset({"activation"})
+
+Waiting = Callable[[str], AbstractContextManager[Any]]
+
+
+class Signal(NamedTuple):
+    """How one signal ranked a result (``--explain``): its raw score and rank, and its share of the fused score."""
+
+    score: float | None
+    rank: int | None
+    contribution: float
 
 
 class SearchResult(NamedTuple):
@@ -31,10 +58,11 @@ class SearchResult(NamedTuple):
     scores: dict[str, float]
     snippet: list[SnippetLine]
     matches: int = 1
+    explain: dict[str, Signal] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result in the documented JSON shape (docs/json-output.md)."""
-        return {
+        document = {
             "path": self.chunk.path,
             "line_start": self.chunk.line_start,
             "line_end": self.chunk.line_end,
@@ -47,6 +75,16 @@ class SearchResult(NamedTuple):
             "snippet_lines": [line.number for line in self.snippet],
             "matches": self.matches,
         }
+        if self.explain is not None:
+            document["explain"] = {
+                name: {
+                    "score": None if signal.score is None else round(signal.score, 6),
+                    "rank": signal.rank,
+                    "contribution": round(signal.contribution, 6),
+                }
+                for name, signal in self.explain.items()
+            }
+        return document
 
 
 class SearchResponse(NamedTuple):
@@ -60,6 +98,7 @@ class SearchResponse(NamedTuple):
     results: list[SearchResult]
     warnings: list[str]
     elapsed_ms: float
+    model: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the response in the documented JSON shape (docs/json-output.md)."""
@@ -70,32 +109,95 @@ class SearchResponse(NamedTuple):
             "root": self.root,
             "files": self.files,
             "warnings": self.warnings,
+            "model": self.model,
             "elapsed_ms": round(self.elapsed_ms, 2),
             "results": [result.to_dict() for result in self.results],
         }
 
 
-class Searcher:
-    """Searches one index with one pipeline; keeps the opened indexes between queries."""
+class SearchRequest(NamedTuple):
+    """How to search, beyond the query: the CLI's flags and the ``[search]`` settings."""
 
-    def __init__(self, root: Path, store: Store, pipeline: Pipeline, host: PluginHost) -> None:
+    limit: int = 10
+    mode: str | None = None
+    files: bool = False
+    snippet_lines: int = 3
+    wait: bool | None = None  # None: wait = "auto" (see aurora.semantic.SemanticSource.should_wait)
+    wait_timeout: float = 60.0
+    explain: bool = False
+    record: bool = True
+    # Whether a search that does not wait still starts the model's load, for later searches
+    # in this process; a one-shot process (the CLI) that will not live to use it does not.
+    background: bool = True
+
+
+def check_request(query: str, request: SearchRequest) -> None:
+    """Refuse an empty query, a limit below 1 or a wait timeout of zero or less."""
+    if not query.strip():
+        raise UsageError("the query is empty", hint='give words to search for, e.g. aurora search "parse config"')
+    if request.limit < 1:
+        raise UsageError(f"--limit must be at least 1 (got {request.limit})")
+    if not 0 < request.wait_timeout <= MAX_WAIT_S:  # also refuses nan and inf
+        raise UsageError(
+            f"--wait-timeout must be more than 0 and at most {MAX_WAIT_S:g} seconds (got {request.wait_timeout:g})"
+        )
+
+
+def resolve_mode(pipeline: Pipeline, requested: str | None) -> tuple[str, list[str]]:
+    """Return the mode to try (``auto`` resolved) and warnings about the choice."""
+    mode = requested or pipeline.mode
+    if mode not in MODES:
+        raise UsageError(f"unknown mode '{mode}'; allowed: {', '.join(MODES)}")
+    if mode == "auto":
+        return ("hybrid" if pipeline.has_embedder else "lexical"), []
+    if mode != "lexical" and not pipeline.has_embedder:
+        return "lexical", [
+            f"pipeline '{pipeline.name}' has no embedder, so {mode} search is not available; "
+            "answered with lexical search (try --backend fastembed)"
+        ]
+    return mode, []
+
+
+class Searcher:
+    """Searches one index with one pipeline; keeps the opened indexes (and the model) between queries."""
+
+    def __init__(
+        self,
+        root: Path,
+        store: Store,
+        pipeline: Pipeline,
+        host: PluginHost,
+        usage: Usage | None = None,
+        fetch_hint: str = "run `aurora models` to see where Aurora looked",
+        notices: list[str] | None = None,
+    ) -> None:
         self.root = root
         self.store = store
         self.pipeline = pipeline
         self._host = host
+        self._usage = usage
+        self._fetch_hint = fetch_hint
         self._lexical: lexical.OpenLexicalIndex | None = None
-        self._semantic: tuple[Embedder, VectorStore] | None = None
+        self._semantic: SemanticSource | None = None
+        self._notices = list(notices or [])  # told once, with the first response
 
-    def search(
-        self, query: str, limit: int, mode: str | None = None, files: bool = False, snippet_lines: int = 3
-    ) -> SearchResponse:
-        """Rank the index for ``query`` and return the top ``limit`` chunks or files."""
+    def search(self, query: str, request: SearchRequest, waiting: Waiting | None = None) -> SearchResponse:
+        """Rank the index for ``query``; ``waiting(message)`` wraps a wait for the model (a spinner)."""
         started = time.perf_counter()
-        if not query.strip():
-            raise UsageError("the query is empty", hint='give words to search for, e.g. aurora search "parse config"')
-        if limit < 1:
-            raise UsageError(f"--limit must be at least 1 (got {limit})")
-        mode, warnings = self._mode(mode)
+        check_request(query, request)
+        mode, warnings = resolve_mode(self.pipeline, request.mode)
+        warnings[:0], self._notices = self._notices, []
+        semantic = self.semantic_source() if mode in ("semantic", "hybrid") else None
+        if mode == "hybrid":
+            self.pipeline.fusion()  # a misconfigured method is an error even when one signal answers
+        wait = False
+        if semantic is not None:
+            semantic.prepare(self.store)
+            wait = mode == "semantic" or (request.wait if request.wait is not None else semantic.should_wait())
+            if wait or request.background:
+                semantic.start()  # loads in the background while the lexical work below runs
+        depth = _depth(mode, request.limit, request.files)
+        outcome = None
         with self.store.snapshot():
             index = self._lexical_index()
             if index.empty:
@@ -103,91 +205,148 @@ class Searcher:
             terms = set(index.analyze(query))
             if not terms and not index.empty and mode != "semantic":
                 warnings.append("the query has no searchable terms (only stopwords or one-letter words)")
-            signals = self._signals(index, query, mode, _depth(mode, limit, files))
-            fused = self._fuse(signals) if mode == "hybrid" else next(iter(signals.values()))
-            ranked = self._best_chunk_per_file(fused, limit) if files else self._top(fused, limit)
-        per_signal = {name: dict(hits) for name, hits in signals.items()}
-        candidates = line_filter(query, terms)
-        results = [
-            SearchResult(
-                chunk=chunk,
-                score=score,
-                scores=_scores(chunk.id, per_signal, score if mode == "hybrid" else None),
-                snippet=make_snippet(chunk.text, chunk.line_start, terms, index.analyze, snippet_lines, candidates),
-                matches=matches,
+            signals = {"lexical": index.search(query, depth)} if mode != "semantic" else {}
+            if semantic is not None:
+                outcome = self._semantic_outcome(semantic, mode, wait, request.wait_timeout, waiting)
+                if outcome.index is not None:
+                    from aurora import vectors
+
+                    vector = outcome.index.embed_query(query)
+                    signals["semantic"] = vectors.search(self.store, outcome.index.table, vector, depth)
+                else:
+                    mode = "lexical"
+                    warnings.append(_degraded(outcome))
+            if self._usage is not None and self.pipeline.weights["activation"] > 0:
+                candidates = list({chunk_id for hits in signals.values() for chunk_id, _ in hits[:FUSION_DEPTH]})
+                try:
+                    active = self._usage.signal(self.store, candidates)
+                except AuroraError as exc:  # a history damaged while open: rank without it
+                    active = []
+                    warnings.append(f"ranked without activation: {exc.message}")
+                if active:
+                    signals["activation"] = active
+            fused = self._fuse(signals)
+            ranked = (
+                self._best_chunk_per_file(fused, request.limit) if request.files else self._top(fused, request.limit)
             )
-            for chunk, score, matches in ranked
-        ]
+        if request.record and self._usage is not None:
+            try:
+                self._usage.record_results(self.store, [chunk.id for chunk, _, _, _ in ranked])
+            except AuroraError as exc:  # the answer stands; only its use was not recorded
+                warnings.append(f"this search was not recorded in the access history: {exc.message}")
         return SearchResponse(
             query=query,
             mode=mode,
             pipeline=self.pipeline.name,
             root=str(self.root),
-            files=files,
-            results=results,
+            files=request.files,
+            results=self._results(query, terms, index, signals, ranked, request),
             warnings=warnings,
             elapsed_ms=(time.perf_counter() - started) * 1000,
+            model=_model_report(outcome),
         )
 
-    def _mode(self, requested: str | None) -> tuple[str, list[str]]:
-        """Return the mode that will answer (``auto`` resolved) and warnings about the choice."""
-        mode = requested or self.pipeline.mode
-        if mode not in MODES:
-            raise UsageError(f"unknown mode '{mode}'; allowed: {', '.join(MODES)}")
-        if mode == "auto":
-            return ("hybrid" if self.pipeline.has_embedder else "lexical"), []
-        if mode != "lexical" and not self.pipeline.has_embedder:
-            return "lexical", [
-                f"pipeline '{self.pipeline.name}' has no embedder, so {mode} search is not available; "
-                "answered with lexical search (try --backend fastembed)"
-            ]
-        return mode, []
+    def close(self) -> None:
+        """Close the store and the access history."""
+        self.store.close()
+        if self._usage is not None:
+            self._usage.close()
 
-    def _signals(self, index: lexical.OpenLexicalIndex, query: str, mode: str, depth: int) -> dict[str, list[Hit]]:
-        """Rank the index with each signal the mode uses, best first."""
-        signals = {}
-        if mode in ("lexical", "hybrid"):
-            signals["lexical"] = index.search(query, depth)
-        if mode in ("semantic", "hybrid"):
-            from aurora import vectors
-
-            embedder, table = self._semantic_index()
-            signals["semantic"] = vectors.search(self.store, table, embedder.embed_query(query), depth)
-        return signals
-
-    def _fuse(self, signals: dict[str, list[Hit]]) -> list[Hit]:
-        plugin, options = self.pipeline.fusion()
-        return self._host.require(plugin, "aurora_fuse", signals=signals, weights={}, options=options)
-
-    def _top(self, hits: list[Hit], limit: int) -> list[tuple[StoredChunk, float, int]]:
-        chunks = self.store.chunks([chunk_id for chunk_id, _ in hits[:limit]])
-        return [(chunks[chunk_id], score, 1) for chunk_id, score in hits[:limit] if chunk_id in chunks]
-
-    def _semantic_index(self) -> tuple[Embedder, VectorStore]:
-        """Return the embedder and vector table, opening them on first use."""
+    def semantic_source(self) -> SemanticSource:
+        """Return the pipeline's model and vectors (loaded in the background on first use)."""
         if self._semantic is None:
-            from aurora import vectors
+            from aurora.semantic import SemanticSource
 
-            role = self.pipeline.semantic(self.store.path.parent)
-            table, dimension = vectors.open_for_search(self.store, self._host, role)
-            embedder = vectors.load_embedder(self._host, role, vectors.locate(self._host, role))
-            vectors.check_dimension(embedder, dimension)
-            self._semantic = (embedder, table)
+            self._semantic = SemanticSource(self.store.path.parent, self.pipeline, self._host, self._fetch_hint)
         return self._semantic
 
-    def _best_chunk_per_file(self, hits: list[Hit], limit: int) -> list[tuple[StoredChunk, float, int]]:
-        """Rank files by their best chunk (``hits`` are best first) and count each file's matching chunks."""
-        paths = self.store.paths([chunk_id for chunk_id, _ in hits])
-        best: dict[str, Hit] = {}
+    def _semantic_outcome(
+        self, semantic: SemanticSource, mode: str, wait: bool, timeout: float, waiting: Waiting | None
+    ) -> SemanticOutcome:
+        """Take the model if it is ready, waiting when asked to; a semantic-only search fails without it."""
+        from aurora.semantic import no_spinner
+
+        outcome = semantic.outcome(wait, timeout, waiting or no_spinner)
+        if outcome.index is None and mode == "semantic" and outcome.error is not None:
+            raise outcome.error  # nothing else can answer a semantic-only search
+        return outcome
+
+    def _fuse(self, signals: dict[str, list[Hit]]) -> list[FusedHit]:
+        """Fuse the signals with the pipeline's method; a lone signal keeps its own scores.
+
+        A signal with weight 0 is left out, so that it neither adds chunks nor changes the scale.
+        """
+        weights = self.pipeline.weights
+        ranked = self._fused_signals(signals)
+        if len(ranked) <= 1:
+            name, hits = next(iter(ranked.items()), ("lexical", []))
+            return [FusedHit(chunk_id, score, {name: score}) for chunk_id, score in hits]
+        plugin, options = self.pipeline.fusion()
+        fused = self._host.require(
+            plugin, "aurora_fuse", signals=ranked, weights=weights, calibrated=CALIBRATED, options=options
+        )
+        if fused and not isinstance(fused[0], FusedHit):
+            raise PluginLoadError(
+                f"fusion plugin '{plugin.name}' returned {type(fused[0]).__name__} items, not FusedHit",
+                hint="it was written for an older hook contract; upgrade it (docs/plugins.md)",
+            )
+        return fused
+
+    def _fused_signals(self, signals: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
+        """Return the signals that fusion combines: those with hits and a weight above 0."""
+        weights = self.pipeline.weights
+        return {name: hits for name, hits in signals.items() if hits and weights.get(name, 1.0) > 0}
+
+    def _top(self, fused: list[FusedHit], limit: int) -> list[tuple[StoredChunk, float, int, FusedHit]]:
+        chunks = self.store.chunks([hit.chunk_id for hit in fused[:limit]])
+        return [(chunks[hit.chunk_id], hit.score, 1, hit) for hit in fused[:limit] if hit.chunk_id in chunks]
+
+    def _best_chunk_per_file(self, fused: list[FusedHit], limit: int) -> list[tuple[StoredChunk, float, int, FusedHit]]:
+        """Rank files by their best chunk (``fused`` is best first) and count each file's matching chunks."""
+        paths = self.store.paths([hit.chunk_id for hit in fused])
+        best: dict[str, FusedHit] = {}
         counts: Counter[str] = Counter()
-        for chunk_id, score in hits:
-            path = paths.get(chunk_id)
+        for hit in fused:
+            path = paths.get(hit.chunk_id)
             if path is not None:
                 counts[path] += 1
-                best.setdefault(path, (chunk_id, score))
+                best.setdefault(path, hit)
         top = list(best.items())[:limit]
-        chunks = self.store.chunks([chunk_id for _, (chunk_id, _) in top])
-        return [(chunks[chunk_id], score, counts[path]) for path, (chunk_id, score) in top if chunk_id in chunks]
+        chunks = self.store.chunks([hit.chunk_id for _, hit in top])
+        return [(chunks[hit.chunk_id], hit.score, counts[path], hit) for path, hit in top if hit.chunk_id in chunks]
+
+    def _results(
+        self,
+        query: str,
+        terms: set[str],
+        index: lexical.OpenLexicalIndex,
+        signals: dict[str, list[Hit]],
+        ranked: list[tuple[StoredChunk, float, int, FusedHit]],
+        request: SearchRequest,
+    ) -> list[SearchResult]:
+        """Attach each ranked chunk's per-signal scores, snippet and (with ``explain``) signal breakdown."""
+        positions = {
+            name: {chunk_id: (score, rank) for rank, (chunk_id, score) in enumerate(hits, 1)}
+            for name, hits in signals.items()
+        }
+        fused = len(self._fused_signals(signals)) > 1
+        candidates = line_filter(query, terms)
+        results = []
+        for chunk, score, matches, hit in ranked:
+            scores = {name: found[chunk.id][0] for name, found in positions.items() if chunk.id in found}
+            if fused:
+                scores["fused"] = score
+            explain = None
+            if request.explain:
+                explain = {
+                    name: Signal(*found.get(chunk.id, (None, None)), hit.contributions.get(name, 0.0))
+                    for name, found in positions.items()
+                }
+            snippet = make_snippet(
+                chunk.text, chunk.line_start, terms, index.analyze, request.snippet_lines, candidates
+            )
+            results.append(SearchResult(chunk, score, scores, snippet, matches, explain))
+        return results
 
     def _lexical_index(self) -> lexical.OpenLexicalIndex:
         """Return the live lexical generation, reopening it when an indexing run replaced it."""
@@ -199,16 +358,23 @@ class Searcher:
         return self._lexical
 
 
+def _degraded(outcome: SemanticOutcome) -> str:
+    """Return the warning for a hybrid search answered lexically: what happened, and what to do."""
+    assert outcome.error is not None
+    hint = f" ({outcome.error.hint})" if outcome.error.hint else ""
+    return f"{outcome.error.message}; answered with lexical search{hint}"
+
+
+def _model_report(outcome: SemanticOutcome | None) -> dict[str, Any] | None:
+    """Return the ``model`` field of the JSON output: which model, and in which state it was."""
+    if outcome is None:
+        return None
+    load_s = None if outcome.load_s is None else round(outcome.load_s, 3)
+    return {"id": outcome.model, "state": outcome.state, "load_s": load_s}
+
+
 def _depth(mode: str, limit: int, files: bool) -> int:
-    """Return how many hits each signal ranks."""
+    """Return how many hits each signal ranks (a pool deep enough for fusion to reorder)."""
     if files:
         return ALL_HITS if mode == "lexical" else max(limit * 10, FUSION_DEPTH)
-    return max(limit, FUSION_DEPTH) if mode == "hybrid" else limit
-
-
-def _scores(chunk_id: int, per_signal: dict[str, dict[int, float]], fused: float | None) -> dict[str, float]:
-    """Return the score of each signal that ranked the chunk, and the fused score."""
-    scores = {name: hits[chunk_id] for name, hits in per_signal.items() if chunk_id in hits}
-    if fused is not None:
-        scores["fused"] = fused
-    return scores
+    return max(limit, FUSION_DEPTH)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aurora.config import COMMAND_LINE
+from aurora.config import BUILTIN, COMMAND_LINE
 
 if TYPE_CHECKING:
     from aurora.api import Project
@@ -22,4 +22,6 @@ def effective_settings(project: Project, pipeline: str | None, backend: str | No
             rows[f"{prefix}.plugin"] = (plugin.name, COMMAND_LINE)
         for name, value in options.items():
             rows.setdefault(f"{prefix}.{name}", (value, f"default of plugin {plugin.name}"))
+    for signal, weight in resolved.weights.items():
+        rows.setdefault(f"pipelines.{resolved.name}.weights.{signal}", (weight, BUILTIN))
     return [(key, value, source) for key, (value, source) in sorted(rows.items())]

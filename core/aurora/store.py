@@ -262,6 +262,21 @@ class Store:
         columns = "id, path, line_start, line_end, symbol, kind, language, text"
         return {row[0]: StoredChunk(*row) for row in self._rows_by_id(columns, ids)}
 
+    def locations(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None, int]]:
+        """Return (path, symbol, first line) of each chunk id."""
+        return {row[0]: row[1:] for row in self._rows_by_id("id, path, symbol, line_start", ids)}
+
+    def chunks_at(self, path: str, line: int | None = None) -> list[StoredChunk]:
+        """Return the chunks of ``path`` (those spanning ``line`` when given), innermost first."""
+        columns = "id, path, line_start, line_end, symbol, kind, language, text"
+        query = f"SELECT {columns} FROM chunks WHERE path = ?"
+        parameters: list[object] = [path]
+        if line is not None:
+            query += " AND line_start <= ? AND line_end >= ?"
+            parameters += [line, line]
+        rows = self._db.execute(query + " ORDER BY line_end - line_start, line_start", parameters)
+        return [StoredChunk(*row) for row in rows]
+
     def paths(self, ids: Sequence[int]) -> dict[int, str]:
         """Return the file path of each chunk id."""
         return dict(self._rows_by_id("id, path", ids))

@@ -121,6 +121,12 @@ def open_store(host: PluginHost, role: SemanticRole, table: str, dimension: int,
 
 def open_for_search(store: Store, host: PluginHost, role: SemanticRole) -> tuple[VectorStore, int]:
     """Open the table holding this model's vectors, or explain what the index has instead."""
+    entry = check_recorded(store, role)
+    return open_store(host, role, entry["table"], entry["dimension"], create=False), entry["dimension"]
+
+
+def check_recorded(store: Store, role: SemanticRole) -> dict[str, Any]:
+    """Return the record of this model's vector table (store metadata only), or explain what the index has."""
     tables = recorded(store)
     entry = tables.get(role.key)
     if entry is None or entry["model"] != role.model_id:
@@ -135,7 +141,7 @@ def open_for_search(store: Store, host: PluginHost, role: SemanticRole) -> tuple
             "the index has no vectors yet",
             hint="run `aurora index` with an embedder, e.g. `aurora index --backend fastembed`",
         )
-    return open_store(host, role, entry["table"], entry["dimension"], create=False), entry["dimension"]
+    return entry
 
 
 def check_dimension(embedder: Embedder, dimension: int) -> None:

@@ -32,6 +32,8 @@ def aurora_describe() -> PluginDescription:
             "cache_dir": Option("", "model cache (default: $FASTEMBED_CACHE_PATH or ~/.cache/aurora/fastembed)"),
             "fastembed_model": Option(DEFAULT_MODEL, "the fastembed model a folder or package model exports"),
         },
+        requires=("fastembed", "onnxruntime"),
+        extra="fastembed",
     )
 
 

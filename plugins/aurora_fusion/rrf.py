@@ -1,12 +1,17 @@
-"""Reciprocal rank fusion: a chunk scores the sum over signals of weight / (k + rank)."""
+"""Reciprocal rank fusion: a chunk scores the sum over signals of weight / (k + rank).
+
+Only ranks count (the first hit of a list has rank 1), so raw scores on different
+scales need no normalising, and calibrated signals are treated like any other.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aurora.contract import Hit, Option, PluginDescription
+from aurora.contract import FusedHit, Hit, Option, PluginDescription
 from aurora.hookspecs import hookimpl
+from aurora_fusion import ranked
 
 
 @hookimpl
@@ -23,11 +28,11 @@ def aurora_describe() -> PluginDescription:
 @hookimpl
 def aurora_fuse(
     signals: Mapping[str, Sequence[Hit]], weights: Mapping[str, float], options: Mapping[str, Any]
-) -> list[Hit]:
-    """Fuse ranked lists by reciprocal rank; ties are broken by chunk id."""
-    fused: dict[int, float] = {}
+) -> list[FusedHit]:
+    """Fuse ranked lists by reciprocal rank; a chunk's contributions come from the lists it is in."""
+    contributions: dict[int, dict[str, float]] = {}
     for name, hits in signals.items():
         weight = weights.get(name, 1.0)
         for rank, (chunk_id, _) in enumerate(hits, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (options["k"] + rank)
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+            contributions.setdefault(chunk_id, {})[name] = weight / (options["k"] + rank)
+    return ranked(contributions)

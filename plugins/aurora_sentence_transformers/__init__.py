@@ -31,6 +31,8 @@ def aurora_describe() -> PluginDescription:
             "max_seq_length": Option(256, "tokens per text; longer texts are truncated", int, minimum=8, maximum=8192),
             "normalize": Option(True, "L2-normalise vectors (cosine similarity)", bool),
         },
+        requires=("torch", "sentence_transformers", "transformers"),
+        extra="st",
     )
 
 
