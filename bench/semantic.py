@@ -57,7 +57,7 @@ PROBE = textwrap.dedent(
         "ms": {mode: statistics.median(values) * 1000 for mode, values in timings.items()},
         "recall_at_10": statistics.mean(recalls),
         "vectors": table.count(),
-        "indexed": table._indexed,
+        "indexed": table.indexed,
     }))
     """
 )

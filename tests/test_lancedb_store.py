@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -74,7 +77,7 @@ def test_ann_index_above_the_threshold_keeps_recall(tmp_path: Path, embedded) ->
     _, vectors, queries = embedded
     store = filled(tmp_path, vectors, ann_threshold=256)
     store.optimize()
-    assert store._indexed
+    assert store.indexed
     recalls = []
     for query in queries:
         exact = set(np.argsort(-(vectors @ query))[:10] + 1)
@@ -86,7 +89,7 @@ def test_below_the_threshold_no_index_is_built(tmp_path: Path, embedded) -> None
     _, vectors, _ = embedded
     store = filled(tmp_path, vectors[:100], ann_threshold=256)
     store.optimize()
-    assert not store._indexed
+    assert not store.indexed
 
 
 def test_missing_table_and_wrong_dimension(tmp_path: Path, embedded) -> None:
@@ -96,3 +99,45 @@ def test_missing_table_and_wrong_dimension(tmp_path: Path, embedded) -> None:
         open_table(str(tmp_path / "db"), "other", 384, False, OPTIONS)
     with pytest.raises(ValueError, match="holds 384-dimensional vectors, not 128"):
         open_table(str(tmp_path / "db"), "t", 128, False, OPTIONS)
+
+
+SEARCH_IN_A_NEW_PROCESS = """
+import json, sys
+import numpy as np
+from aurora_lancedb.store import open_table
+store = open_table(sys.argv[1], "t", 384, False, json.loads(sys.argv[2]))
+hits = [store.search(np.array(q, dtype=np.float32), 10) for q in json.loads(sys.argv[3])]
+print(json.dumps({"hits": hits, "lancedb": "lancedb" in sys.modules, "indexed": store.indexed}))
+"""
+
+
+@pytest.mark.parametrize("ann_threshold", [10_000, 256])
+def test_a_reader_answers_like_lancedb_without_importing_it(tmp_path: Path, embedded, ann_threshold: int) -> None:
+    import lancedb
+
+    _, vectors, queries = embedded
+    store = filled(tmp_path, vectors, ann_threshold=ann_threshold)
+    store.optimize()
+    options = OPTIONS | {"ann_threshold": ann_threshold}
+    probe = [sys.executable, "-c", SEARCH_IN_A_NEW_PROCESS, str(tmp_path / "db"), json.dumps(options)]
+    done = subprocess.run([*probe, json.dumps(queries[:10].tolist())], capture_output=True, text=True, check=True)
+    read = json.loads(done.stdout)
+    assert read["lancedb"] is False and read["indexed"] == (ann_threshold == 256)
+    table = lancedb.connect(str(tmp_path / "db")).open_table("t")
+    for query, hits in zip(queries[:10], read["hits"], strict=True):
+        query_ = table.search(query).distance_type("cosine").limit(10).nprobes(20).refine_factor(4)
+        expected = query_.select(["id", "_distance"]).to_arrow()
+        assert [chunk_id for chunk_id, _, _ in hits] == expected["id"].to_pylist()
+        assert [similarity for _, _, similarity in hits] == pytest.approx(
+            [1 - d for d in expected["_distance"].to_pylist()], abs=1e-6
+        )
+
+
+def test_a_reader_follows_later_writes(tmp_path: Path, embedded) -> None:
+    _, vectors, _ = embedded
+    writer = filled(tmp_path, vectors[:10])
+    reader = open_table(str(tmp_path / "db"), "t", 384, False, OPTIONS)
+    assert reader.count() == 10
+    writer.delete([1, 2])
+    assert reader.count() == 8 and 1 not in reader.rows()
+    assert reader.search(vectors[0], 3)[0][0] != 1
