@@ -25,6 +25,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_STORES = Path(__file__).resolve().parent / "corpus" / "eval-stores"
 LEXICAL = '[pipelines.default.lexical]\nplugin = "bm25s"\n'
 WEIGHTED = '[pipelines.default.fusion]\nplugin = "weighted"\n'
+RRF = '[pipelines.default.fusion]\nplugin = "rrf"\nk = 60\n'
 
 
 class Variant(NamedTuple):
@@ -42,13 +43,12 @@ VARIANTS = {
     "fastembed-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "fastembed"),
     "st-semantic": Variant(LEXICAL, ("--mode", "semantic"), "sentence-transformers"),
     "st-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "sentence-transformers"),
-    # Fusion methods at the default weights (lexical 1, semantic 1), on the fastembed vectors:
-    "fastembed-hybrid-minmax": Variant(
-        LEXICAL + WEIGHTED + 'normalize = "min-max"\n', ("--mode", "hybrid"), "fastembed"
-    ),
+    # The other fusion methods at the default weights (lexical 1, semantic 1), on the fastembed
+    # vectors; the hybrid variants above use the default, weighted min-max:
     "fastembed-hybrid-zscore": Variant(
         LEXICAL + WEIGHTED + 'normalize = "z-score"\n', ("--mode", "hybrid"), "fastembed"
     ),
+    "fastembed-hybrid-rrf": Variant(LEXICAL + RRF, ("--mode", "hybrid"), "fastembed"),
 }
 DATASETS = {"scifact": "test", "cosqa": "test"}
 

@@ -14,8 +14,11 @@ from test_errors import assert_one_line_error
 FASTEMBED = ("--backend", "fastembed")
 
 
-def test_explain_shows_each_signals_score_rank_and_contribution(semantic_project: Path, cli) -> None:
+@pytest.mark.parametrize("fusion", [None, "rrf"])
+def test_explain_shows_each_signals_score_rank_and_contribution(semantic_project: Path, cli, fusion) -> None:
     cli.json("index", *FASTEMBED, cwd=semantic_project)
+    if fusion:
+        write(semantic_project, {"aurora.toml": f'[pipelines.default]\nfusion = "{fusion}"\n'})
     document = cli.json("search", "slurp location handle", *FASTEMBED, "--explain", "--wait", cwd=semantic_project)
     best = document["results"][0]
     explain = best["explain"]
@@ -23,7 +26,11 @@ def test_explain_shows_each_signals_score_rank_and_contribution(semantic_project
     for name, signal in explain.items():
         assert signal["score"] == best["scores"][name] and signal["rank"] >= 1
     assert sum(signal["contribution"] for signal in explain.values()) == pytest.approx(best["score"], abs=1e-5)
-    assert explain["lexical"]["contribution"] == pytest.approx(1 / (60 + explain["lexical"]["rank"]), abs=1e-6)
+    if fusion == "rrf":
+        assert explain["lexical"]["contribution"] == pytest.approx(1 / (60 + explain["lexical"]["rank"]), abs=1e-6)
+    else:  # the default, weighted min-max: the best of each list adds its whole weight (1.0)
+        lexical_best = min(document["results"], key=lambda r: r["explain"]["lexical"]["rank"] or 10**9)
+        assert lexical_best["explain"]["lexical"]["contribution"] == pytest.approx(1.0)
     text = cli("search", "slurp location handle", *FASTEMBED, "--explain", "--wait", cwd=semantic_project).stdout
     assert f"lexical {explain['lexical']['score']:.4g} #{explain['lexical']['rank']}" in text
 

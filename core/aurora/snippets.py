@@ -47,21 +47,32 @@ def make_snippet(
     if max_lines <= 0:
         return []
     terms = set(query_terms)
-    candidates = []
+    matches: dict[str, bool] = {}  # word -> whether it gives a query term (words repeat within a chunk)
+
+    def matching_word(word: str) -> bool:
+        found = matches.get(word)
+        if found is None:
+            assert candidates_filter is not None
+            found = matches[word] = bool(candidates_filter.search(word) and terms.intersection(analyze(word)))
+        return found
+
+    matching, first_lines = [], []
     for offset, line in enumerate(text.split("\n")):
         if not line.strip():
             continue
-        spans: tuple[tuple[int, int], ...] = ()
-        worth_analysing = candidates_filter is not None and candidates_filter.search(line)
-        if terms and worth_analysing and terms.intersection(analyze(line)):
-            spans = tuple((m.start(), m.end()) for m in _WORD.finditer(line) if terms.intersection(analyze(m.group())))
-        candidates.append(SnippetLine(first_line + offset, line, spans))
-    matching = [c for c in candidates if c.spans]
+        if len(first_lines) < max_lines:
+            first_lines.append(SnippetLine(first_line + offset, line, ()))
+        if not (terms and candidates_filter is not None and candidates_filter.search(line)):
+            continue
+        if terms.intersection(analyze(line)):
+            spans = tuple((m.start(), m.end()) for m in _WORD.finditer(line) if matching_word(m.group()))
+            if spans:
+                matching.append(SnippetLine(first_line + offset, line, spans))
     if matching:
         best = sorted(matching, key=lambda c: (-len({c.text[a:b].lower() for a, b in c.spans}), c.number))
         chosen = sorted(best[:max_lines], key=lambda c: c.number)
     else:
-        chosen = candidates[:max_lines]
+        chosen = first_lines
     return [_shorten(line) for line in chosen]
 
 

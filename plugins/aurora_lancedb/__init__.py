@@ -23,7 +23,9 @@ def aurora_describe() -> PluginDescription:
             "uri": Option("", "where the tables live (default: .aurora/vectors in the project)"),
             "ann_threshold": Option(10_000, "rows from which an ANN index is built", int, minimum=1),
             "nprobes": Option(20, "IVF partitions searched per query", int, minimum=1, maximum=10_000),
-            "refine_factor": Option(4, "re-rank this many times more candidates exactly (0: off)", int, minimum=0),
+            "refine_factor": Option(
+                1, "re-rank this many times the asked-for candidates with exact distances (0: off)", int, minimum=0
+            ),
         },
     )
 
