@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))  # each test's servers have their own sockets
+    monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no test may reach a model hub
     monkeypatch.delenv("NO_COLOR", raising=False)
     for name in ("HF_HOME", "HF_HUB_CACHE", "FASTEMBED_CACHE_PATH"):
@@ -229,3 +232,43 @@ def without_modules(folder: Path, *modules: str) -> dict[str, str]:
         },
     )
     return {"PYTHONPATH": str(folder)}
+
+
+class Server:
+    """An ``aurora serve`` process for one root, started in the background."""
+
+    def __init__(self, root: Path, *args: str) -> None:
+        from aurora.endpoint import Endpoint
+
+        self.root = root
+        self.endpoint = Endpoint(str(root.resolve()))
+        self.process = subprocess.Popen(
+            [AURORA, "serve", "--root", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 60
+        while not os.path.exists(self.endpoint.info):  # written once the socket listens
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the server did not start: {self.process.communicate()}")
+            time.sleep(0.02)
+
+    def stop(self) -> tuple[str, str]:
+        """Stop the server (SIGTERM) and return its output."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.communicate(timeout=60)
+
+
+@pytest.fixture
+def serve():
+    """Start ``aurora serve --root ROOT ARGS`` with ``serve(root, *args)``; every server is stopped at the end."""
+    started: list[Server] = []
+
+    def start(root: Path, *args: str) -> Server:
+        started.append(Server(root, *args))
+        return started[-1]
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()

@@ -53,7 +53,7 @@ def test_quality_benchmark_runs_on_a_small_dataset(tmp_path: Path, tiny_beir: Pa
     ]
 
 
-def test_embedding_semantic_and_instant_benchmarks_run_on_a_small_corpus(tmp_path: Path) -> None:
+def test_embedding_semantic_instant_and_server_benchmarks_run_on_a_small_corpus(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     write(corpus, SAMPLE)
     common = ["--runs", "1", "--corpus", str(corpus), "--results", str(tmp_path)]
@@ -61,6 +61,7 @@ def test_embedding_semantic_and_instant_benchmarks_run_on_a_small_corpus(tmp_pat
         ["embedding.py", "--backend", "fastembed"],
         ["semantic.py", "--reindex"],
         ["instant.py", "--backend", "fastembed"],
+        ["server.py", "--backend", "fastembed", "--clients", "4", "--queries", "40"],
     )
     for script in scripts:
         done = subprocess.run(
@@ -74,5 +75,8 @@ def test_embedding_semantic_and_instant_benchmarks_run_on_a_small_corpus(tmp_pat
     assert json.loads((tmp_path / "embedding.json").read_text())["rows"]["fastembed"]["aurora_index"] > 0
     semantic = json.loads((tmp_path / "semantic-fastembed.json").read_text())
     assert semantic["vectors"] > 0 and semantic["embedding_run"]["peak_rss_mb"] > 0
+    server = json.loads((tmp_path / "server.json").read_text())
+    assert server["load"]["requests"] == 40 and server["load"]["errors"] == 0
+    assert server["end_to_end_s"]["fastembed hybrid, through the server"] > 0
     instant = json.loads((tmp_path / "instant.json").read_text())
     assert instant["rows"]["fastembed: --wait wall"]["median_s"] > 0 and instant["warm_hybrid_ms"]["fastembed"]

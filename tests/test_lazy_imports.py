@@ -38,6 +38,8 @@ def top_level(modules: set[str]) -> set[str]:
         ["plugins", "list", "--json"],
         ["config", "show"],
         ["models"],
+        ["serve", "--help"],
+        ["mcp", "--help"],
     ],
 )
 def test_cheap_commands_import_nothing_heavy(tmp_path: Path, args: list[str]) -> None:

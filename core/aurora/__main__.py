@@ -1,5 +1,5 @@
 """``python -m aurora``: the same as the ``aurora`` command."""
 
-from aurora.cli import main
+from aurora.entry import main
 
 main()

@@ -115,6 +115,14 @@ class Project:
         with self._lock:
             return self._searcher(pipeline, backend).search(query, request, waiting)
 
+    def preload(self, pipeline: str | None = None, backend: str | None = None) -> None:
+        """Open the index and start loading the pipeline's model in the background, so that searches find them ready.
+
+        Never blocks on the model; a model that cannot load is reported by the searches.
+        """
+        with self._lock:
+            self._searcher(pipeline, backend).preload()
+
     def usage(self) -> Usage | None:
         """Return the access history of the index (None when ``[activation] enabled = false``)."""
         from aurora.usage import Usage

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from aurora import __version__
+from aurora import __version__, console
 from aurora.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NO_RESULTS, AuroraError
 
 if TYPE_CHECKING:
@@ -88,23 +88,13 @@ def _guarded(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except AuroraError as exc:
-            _error(exc.message, exc.hint)
+            console.error(exc.message, exc.hint)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            _error("interrupted; nothing was changed" if command.__name__ == "index" else "interrupted")
+            console.error("interrupted; nothing was changed" if command.__name__ == "index" else "interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return run  # type: ignore[return-value]
-
-
-def _error(message: str, hint: str | None = None) -> None:
-    print(f"aurora: error: {message}", file=sys.stderr)
-    if hint:
-        print(f"  hint: {hint}", file=sys.stderr)
-
-
-def _warn(message: str) -> None:
-    print(f"aurora: warning: {message}", file=sys.stderr)
 
 
 def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
@@ -113,10 +103,6 @@ def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-
-
-def _print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
 
 
 def _version(value: bool) -> None:
@@ -184,23 +170,23 @@ def index(
     )
     failure = report.semantic_error
     if json_output:
-        _print_json(report.to_dict())
+        console.print_json(report.to_dict())
     elif not quiet:
         _print_index_report(project, report, verbose)
     if failure:
         if not json_output:
-            _error(failure.message, failure.hint)
+            console.error(failure.message, failure.hint)
         raise typer.Exit(failure.exit_code)
 
 
 def _print_index_report(project: Project, report: IndexReport, verbose: bool) -> None:
     if report.recreated:
-        _warn(f"rebuilt the index from scratch: {report.recreated}")
+        console.warn(f"rebuilt the index from scratch: {report.recreated}")
     shown = report.warnings if verbose else report.warnings[:10]
     for warning in shown:
-        _warn(warning)
+        console.warn(warning)
     if len(shown) < len(report.warnings):
-        _warn(f"... and {len(report.warnings) - len(shown):,} more (see --verbose)")
+        console.warn(f"... and {len(report.warnings) - len(shown):,} more (see --verbose)")
     where = "" if project.root == Path.cwd().resolve() else f"{project.root}: "
     print(where + report.summary())
 
@@ -222,7 +208,7 @@ def models_command(
 
     rows = model_rows(_project(root))
     if json_output:
-        _print_json([row._asdict() for row in rows])
+        console.print_json([row._asdict() for row in rows])
         return
     _print_table(
         ("PIPELINE", "PLUGIN", "MODEL", "AVAILABLE", "WHERE"),
@@ -288,7 +274,7 @@ def feedback(
         store.close()
         usage.close()
     if json_output:
-        _print_json(
+        console.print_json(
             [
                 {
                     "path": m.chunk.path,
@@ -320,7 +306,7 @@ def stats(
 
     document = index_stats(_project(root, indexed=True), top)
     if json_output:
-        _print_json(document)
+        console.print_json(document)
         return
     sizes = document["size_bytes"]
     print(f"index      {document['root']}")
@@ -388,16 +374,26 @@ def search(
     explain: Annotated[
         bool, typer.Option("--explain", help="Show each signal's score, rank and share of the fused score.")
     ] = False,
+    no_server: Annotated[
+        bool, typer.Option("--no-server", help="Search in this process even when `aurora serve` runs for the index.")
+    ] = False,
 ) -> None:
     """Search the index: path:lines, symbol, score and the matching lines of each result.
 
-    With an embedder the model loads in the background while BM25 ranks; a search that
-    cannot use it (still loading, not downloaded, not installed, broken) answers
-    lexically and says why. Exit status: 0 results found, 1 no results, 2 usage or index error.
+    A running `aurora serve` for the index answers (models loaded, fast); otherwise the
+    search runs here. With an embedder the model loads in the background while BM25
+    ranks; a search that cannot use it (still loading, not downloaded, not installed,
+    broken) answers lexically and says why. Exit status: 0 results found, 1 no results,
+    2 usage or index error.
     """
+    from aurora.client import print_answer
     from aurora.progress import Progress
 
     project = _project(root, indexed=True)
+    if not no_server:
+        from aurora.autostart import maybe_start_server
+
+        maybe_start_server(project, sys.stdout)
     response = project.search(
         query,
         limit=limit,
@@ -411,18 +407,111 @@ def search(
         background=False,  # this process exits after answering: it loads a model only to wait for it
         waiting=Progress.for_terminal(False).spinner,
     )
-    if json_output:
-        _print_json(response.to_dict())
-    else:
-        from aurora.render import results_text, use_color
+    text = None
+    if not json_output:
+        from aurora.render import results_text
 
-        for warning in response.warnings:
-            _warn(warning)
-        sys.stdout.write(results_text(response, use_color(color.value, sys.stdout), Path.cwd()))
-        if not response.results:
-            print(f"no results for {query!r}", file=sys.stderr)
-    if not response.results:
-        raise typer.Exit(EXIT_NO_RESULTS)
+        text = results_text(response, console.use_color(color.value, sys.stdout), Path.cwd())
+    code = print_answer(response.to_dict(), text, json_output)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+@_guarded
+def serve(
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http",
+            metavar="[HOST:]PORT",
+            help="Also answer JSON over HTTP; a bare PORT listens on 127.0.0.1 only.",
+            show_default=False,
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--idle-timeout",
+            metavar="SECONDS",
+            help="Stop after this long without a request, 0: never [default: [server] idle_timeout, 1800].",
+            show_default=False,
+        ),
+    ] = None,
+    status: Annotated[bool, typer.Option("--status", help="Show the running server of the index and exit.")] = False,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the running server of the index.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Keep the index, its models and caches loaded, and answer every `aurora search` for it fast.
+
+    Listens on a Unix socket only you can open; `aurora search` uses it by itself.
+    Stops on Ctrl-C, `aurora serve --stop`, or after --idle-timeout seconds without a request.
+    """
+    from aurora.endpoint import Endpoint
+    from aurora.errors import UsageError
+
+    project = _project(root, indexed=True)
+    endpoint = Endpoint(str(project.root))
+    if status or stop:
+        from aurora.client import server_status, stop_server
+
+        if status and stop:
+            raise UsageError("--status and --stop do not go together")
+        if stop:
+            stopped = stop_server(endpoint)
+            print(f"stopped the server of {project.root}" if stopped else f"no server runs for {project.root}")
+            return
+        document = server_status(endpoint)
+        if json_output:
+            console.print_json(document)
+        elif document is None:
+            print(f"no server runs for {project.root}")
+        else:
+            _print_server_status(document)
+        if document is None:
+            raise typer.Exit(EXIT_NO_RESULTS)
+        return
+    from aurora.server import WarmServer, install_signal_handlers, parse_http_address
+
+    timeout = idle_timeout if idle_timeout is not None else project.config.get("server", "idle_timeout")
+    if not 0 <= timeout <= 604_800:
+        raise UsageError(f"--idle-timeout must be from 0 to 604800 seconds (got {timeout:g})")
+    server = WarmServer(
+        project.root,
+        idle_timeout=timeout,
+        workers=project.config.get("server", "workers"),
+        http=parse_http_address(http) if http is not None else None,
+        endpoint=endpoint,
+    )
+    install_signal_handlers(server)
+    server.run()
+
+
+def _print_server_status(document: dict[str, Any]) -> None:
+    print(f"server     pid {document['pid']}, up {_ago(document['uptime_s'])}, for {document['root']}")
+    print(f"socket     {document['socket']}" + (f"   http {document['http']}" if document.get("http") else ""))
+    print(f"requests   {document['requests']:,} ({document['errors']:,} errors), {document['workers']} workers")
+    idle = document["idle_timeout_s"]
+    print(f"memory     {document['rss_mb']} MB   idle stop {'never' if not idle else _ago(idle)}")
+    for model in document["models"]:
+        took = f", loaded in {model['load_s']:.2f} s" if model["load_s"] is not None else ""
+        print(f"model      {model['model']}: {model['state']}{took}")
+
+
+@app.command()
+@_guarded
+def mcp(
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+) -> None:
+    """Serve the index to AI coding assistants: a Model Context Protocol server on stdin/stdout.
+
+    Tools: search, index, stats, models. Uses a running `aurora serve` when there is one.
+    Register it with your client as the command `aurora mcp --root /path/to/project` (docs/mcp.md).
+    """
+    from aurora.mcp_server import serve_stdio
+
+    serve_stdio(_project(root).root)
 
 
 @app.command("eval")
@@ -463,7 +552,7 @@ def evaluate(
         store_dir=store.resolve() if store else None,
     )
     if json_output:
-        _print_json(report.to_dict())
+        console.print_json(report.to_dict())
     else:
         print(report.text())
 
@@ -476,7 +565,7 @@ def plugins_list(json_output: JsonOption = False) -> None:
 
     entries = discover()
     if json_output:
-        _print_json([entry.to_dict() for entry in entries])
+        console.print_json([entry.to_dict() for entry in entries])
         return
     _print_table(
         ("NAME", "ROLE", "DISTRIBUTION", "VERSION", "MODULE"),
@@ -498,7 +587,7 @@ def config_show(
     project = _project(root)
     rows = effective_settings(project, pipeline, backend)
     if json_output:
-        _print_json(
+        console.print_json(
             {
                 "root": str(project.root),
                 "sources": project.config.sources,
@@ -524,7 +613,9 @@ def main() -> None:
         import traceback
 
         traceback.print_exc()
-        _error("internal error: this is a bug in Aurora or one of its plugins; please report it with the traceback")
+        console.error(
+            "internal error: this is a bug in Aurora or one of its plugins; please report it with the traceback"
+        )
         _leave_loads_behind(EXIT_INTERNAL_ERROR)
         sys.exit(EXIT_INTERNAL_ERROR)
 

@@ -69,6 +69,17 @@ HOST_OPTIONS: dict[Key, Option] = {
     ("activation", "max_history"): Option(
         100, "accesses kept per chunk; older ones are merged", int, minimum=1, maximum=100_000
     ),
+    ("server", "autostart"): Option(
+        "auto",
+        "start `aurora serve` in the background at a search when none runs: true, false, or auto "
+        "(on an interactive terminal, outside CI)",
+        object,
+        choices=("auto", True, False),
+    ),
+    ("server", "idle_timeout"): Option(
+        1800.0, "seconds without a request before the server stops (0: never)", float, minimum=0, maximum=604_800
+    ),
+    ("server", "workers"): Option(8, "requests the server handles at once", int, minimum=1, maximum=256),
 }
 
 #: Signals a pipeline can weight in ``[pipelines.NAME.weights]``.
@@ -273,7 +284,7 @@ def _validate(values: dict[Key, tuple[Any, str]]) -> None:
             values[key] = (check_value(dotted, value, HOST_OPTIONS[key], source), source)
         elif key[0] == "pipelines":
             _validate_pipeline_key(key, value, source)
-        elif key[0] in ("index", "search", "activation") and len(key) == 1:
+        elif key[0] in ("index", "search", "activation", "server") and len(key) == 1:
             raise ConfigError(f"{source}: {dotted} must be a table, like [{dotted}]")
         else:
             section = [".".join(k) for k in HOST_OPTIONS if k[: len(key) - 1] == key[:-1]]
@@ -308,4 +319,4 @@ def _validate_pipeline_key(key: Key, value: Any, source: str) -> None:
 
 
 def _top_level_keys() -> str:
-    return "default_pipeline, [index], [search], [activation], [pipelines.NAME]"
+    return "default_pipeline, [index], [search], [activation], [server], [pipelines.NAME]"

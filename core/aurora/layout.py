@@ -1,9 +1,15 @@
-"""Where an index lives: the ``.aurora/`` folder at a project root, and how to find it."""
+"""Where an index lives: the ``.aurora/`` folder at a project root, and how to find it.
+
+No pathlib at import: the client path of ``aurora search`` finds the root with this module.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 INDEX_DIRNAME = ".aurora"
 DATABASE_NAME = "aurora.db"
@@ -18,14 +24,27 @@ def index_dir(root: Path) -> Path:
 
 def find_root(start: Path) -> Path | None:
     """Return the nearest folder at or above ``start`` that holds an index, or ``None``."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / INDEX_DIRNAME / DATABASE_NAME).is_file():
+    from pathlib import Path
+
+    found = find_index_root(str(start.resolve()))
+    return Path(found) if found is not None else None
+
+
+def find_index_root(start: str) -> str | None:
+    """Return the nearest folder at or above the absolute path ``start`` that holds an index, or ``None``."""
+    folder = os.path.realpath(start)
+    while True:
+        if os.path.isfile(os.path.join(folder, INDEX_DIRNAME, DATABASE_NAME)):
             return folder
-    return None
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 def user_cache_dir() -> Path:
     """Return Aurora's per-user cache folder (``$XDG_CACHE_HOME/aurora``, else ``~/.cache/aurora``)."""
+    from pathlib import Path
+
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "aurora"

@@ -100,6 +100,11 @@ class BackgroundLoader:
             entry = self._loads.get(key)
             return entry.error if entry is not None else None
 
+    def loads(self) -> dict[str, tuple[str, float | None]]:
+        """Return every load started in this process: key -> (state, duration in seconds or None)."""
+        with self._lock:
+            return {key: (entry.state, entry.duration) for key, entry in self._loads.items()}
+
     def duration(self, key: str) -> float | None:
         """Return how many seconds the finished load of ``key`` took (None while loading or never started)."""
         with self._lock:

@@ -1,4 +1,4 @@
-"""Human-readable output of search results (ANSI colours on a terminal) and colour policy.
+"""Human-readable output of search results (ANSI colours on a terminal; the policy is aurora.console.use_color).
 
 Machine output never goes through here: ``--json`` is ``json.dumps`` of the response.
 """
@@ -7,21 +7,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TextIO
 
 from aurora.search import SearchResponse, SearchResult
 from aurora.snippets import SnippetLine
 
 _STYLES = {"path": "35", "lines": "32", "symbol": "1;33", "score": "2", "match": "1;31", "number": "2;32"}
-
-
-def use_color(when: str, stream: TextIO) -> bool:
-    """Decide whether to colour ``stream`` for ``--color auto|always|never`` (NO_COLOR respected)."""
-    if when == "always":
-        return True
-    if when == "never" or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    return stream.isatty()
 
 
 def results_text(response: SearchResponse, color: bool, cwd: Path) -> str:

@@ -36,6 +36,8 @@ ALL_HITS = 10**9
 FUSION_DEPTH = 100
 #: The longest a search waits for a model (the ``search.wait_timeout`` limit too).
 MAX_WAIT_S = 3600.0
+#: The longest query accepted, in characters (a long code example fits; a pasted file does not).
+MAX_QUERY_CHARS = 16_384
 #: Signals whose scores are already probabilities (see the fusion hook).
 CALIBRATED = frozenset({"activation"})
 
@@ -99,6 +101,7 @@ class SearchResponse(NamedTuple):
     warnings: list[str]
     elapsed_ms: float
     model: dict[str, Any] | None = None
+    answered_by: str = "process"  # "server" (aurora serve), "mcp" (aurora mcp) or "process" (this one)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the response in the documented JSON shape (docs/json-output.md)."""
@@ -110,6 +113,7 @@ class SearchResponse(NamedTuple):
             "files": self.files,
             "warnings": self.warnings,
             "model": self.model,
+            "answered_by": self.answered_by,
             "elapsed_ms": round(self.elapsed_ms, 2),
             "results": [result.to_dict() for result in self.results],
         }
@@ -132,9 +136,14 @@ class SearchRequest(NamedTuple):
 
 
 def check_request(query: str, request: SearchRequest) -> None:
-    """Refuse an empty query, a limit below 1 or a wait timeout of zero or less."""
+    """Refuse an empty or overlong query, a limit below 1 or a wait timeout of zero or less."""
     if not query.strip():
         raise UsageError("the query is empty", hint='give words to search for, e.g. aurora search "parse config"')
+    if len(query) > MAX_QUERY_CHARS:
+        raise UsageError(
+            f"the query is too long ({len(query):,} characters; at most {MAX_QUERY_CHARS:,})",
+            hint="search for the few words or the identifier that matter",
+        )
     if request.limit < 1:
         raise UsageError(f"--limit must be at least 1 (got {request.limit})")
     if not 0 < request.wait_timeout <= MAX_WAIT_S:  # also refuses nan and inf
@@ -245,6 +254,15 @@ class Searcher:
             elapsed_ms=(time.perf_counter() - started) * 1000,
             model=_model_report(outcome),
         )
+
+    def preload(self) -> None:
+        """Open the live lexical index and, with an embedder, start loading the model (see Project.preload)."""
+        with self.store.snapshot():
+            self._lexical_index()
+        if self.pipeline.has_embedder:
+            semantic = self.semantic_source()
+            semantic.prepare(self.store)
+            semantic.start()
 
     def close(self) -> None:
         """Close the store and the access history."""

@@ -1,0 +1,117 @@
+"""Where the warm server of an index root listens, and the files beside its socket.
+
+Every root has one endpoint in the user's private runtime folder
+(``$XDG_RUNTIME_DIR/aurora``, else ``/tmp/aurora-UID``), named after a hash of the
+root: ``KEY.sock`` (the Unix socket, mode 0600), ``KEY.lock`` (held by the running
+server, so that a second one for the same root refuses to start and a client can tell
+a stale socket from a live one), ``KEY.json`` (what ``aurora serve --status`` shows
+before asking) and ``KEY.log`` (the output of a server started in the background).
+The folder must belong to the user and be closed to everyone else (mode 0700), as
+tmux and ssh-agent require of theirs: a socket someone else could have put there is
+never used.
+
+Standard library only, and no pathlib: the client path of ``aurora search`` imports it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import zlib
+from collections.abc import Iterator
+
+#: The longest path a Unix socket address can hold on Linux (sun_path), less its NUL.
+MAX_SOCKET_PATH = 107
+
+
+class EndpointError(Exception):
+    """The runtime folder cannot be used safely (someone else's, or open to others)."""
+
+
+class Endpoint:
+    """The socket, lock, info and log files of one root's server."""
+
+    def __init__(self, root: str, folder: str | None = None) -> None:
+        self.root = root
+        self.folder = folder or runtime_folder()
+        name = root.encode("utf-8", "surrogateescape")
+        key = f"{zlib.crc32(name):08x}{zlib.adler32(name):08x}"  # zlib, not hashlib: OpenSSL costs 3 ms to load
+        base = os.path.join(self.folder, key)
+        self.socket, self.lock, self.info, self.log = (base + suffix for suffix in (".sock", ".lock", ".json", ".log"))
+
+    def check_folder(self, create: bool) -> None:
+        """Make sure the runtime folder is the user's own and closed to others (creating it if ``create``).
+
+        Raise EndpointError when it is not: the endpoint must then not be used.
+        """
+        if create:
+            try:
+                os.makedirs(self.folder, mode=0o700, exist_ok=True)
+            except OSError as exc:
+                raise EndpointError(f"cannot create {self.folder}: {exc.strerror}") from None
+        try:
+            info = os.lstat(self.folder)
+        except FileNotFoundError:
+            raise EndpointError(f"{self.folder} does not exist") from None
+        if not stat.S_ISDIR(info.st_mode):
+            raise EndpointError(f"{self.folder} is not a folder")
+        if info.st_uid != os.getuid():
+            raise EndpointError(f"{self.folder} belongs to another user (uid {info.st_uid})")
+        if info.st_mode & 0o077:
+            raise EndpointError(f"{self.folder} is open to other users (mode {stat.S_IMODE(info.st_mode):o})")
+        if len(self.socket) > MAX_SOCKET_PATH:
+            raise EndpointError(f"the socket path {self.socket} is too long for a Unix socket")
+
+    def socket_is_ours(self) -> bool:
+        """Return whether the socket file exists, is a socket and belongs to this user."""
+        try:
+            info = os.lstat(self.socket)
+        except OSError:
+            return False
+        return stat.S_ISSOCK(info.st_mode) and info.st_uid == os.getuid()
+
+    def server_running(self) -> bool:
+        """Return whether a server holds this root's lock (it is running, starting or stopping)."""
+        with self._lock_if_free() as free:
+            return not free
+
+    def remove_if_stale(self) -> bool:
+        """Remove the socket and info file of a server that is gone; return whether it was gone.
+
+        Only while nobody holds the lock: a running server keeps it for its whole life.
+        """
+        with self._lock_if_free() as free:
+            if free:
+                for path in (self.socket, self.info):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)
+            return free
+
+    @contextlib.contextmanager
+    def _lock_if_free(self) -> Iterator[bool]:
+        """Hold the lock for the block if nobody holds it; yield whether it was free."""
+        import fcntl
+
+        try:
+            descriptor = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(descriptor)
+
+
+def runtime_folder() -> str:
+    """Return the folder that holds the servers' sockets: ``$XDG_RUNTIME_DIR/aurora``, else ``/tmp/aurora-UID``."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime):
+        return os.path.join(runtime, "aurora")
+    return os.path.join(os.environ.get("TMPDIR") or "/tmp", f"aurora-{os.getuid()}")
