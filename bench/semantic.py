@@ -28,14 +28,13 @@ PROBE = textwrap.dedent(
     from pathlib import Path
     import numpy as np
     import aurora
-    from aurora.semantic import no_spinner
     root, backend, runs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     queries = json.loads(sys.argv[4])
     project = aurora.open(root)
     for query in queries:  # load the model, open the indexes, embed each query once (kept in the LRU cache)
         project.search(query, backend=backend, mode="hybrid", wait=True, record=False)
     searcher = project._searcher(None, backend)
-    index = searcher.semantic_source().outcome(True, 60, no_spinner).index
+    index = searcher.semantic_source().outcome(False, 60).index
     embedder, table = index.embedder, index.table
     timings = {"semantic": [], "hybrid": [], "lexical": []}
     for _ in range(runs):

@@ -164,7 +164,6 @@ def test_a_cached_model_sets_the_hub_offline_for_the_process(embedded: Path) -> 
 
 def test_a_long_running_process_turns_hybrid_once_loaded_and_caches_query_embeddings(embedded: Path) -> None:
     import aurora
-    from aurora.semantic import no_spinner
 
     project = aurora.open(embedded)
     first = project.search(QUERY, backend="fastembed", wait=False, record=False)
@@ -172,7 +171,7 @@ def test_a_long_running_process_turns_hybrid_once_loaded_and_caches_query_embedd
     second = project.search(QUERY, backend="fastembed", wait=True, record=False)
     assert second.mode == "hybrid"
     project.search(QUERY, backend="fastembed", wait=True, record=False)
-    index = project._searcher(None, "fastembed").semantic_source().outcome(False, 1, no_spinner).index
+    index = project._searcher(None, "fastembed").semantic_source().outcome(False, 1).index
     assert index.embed_query.cache_info().hits >= 1  # the repeated query was not embedded again
     project.close()
 

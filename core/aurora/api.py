@@ -113,7 +113,16 @@ class Project:
         )
         check_request(query, request)
         with self._lock:
-            return self._searcher(pipeline, backend).search(query, request, waiting)
+            searcher = self._searcher(pipeline, backend)
+            semantic, wait = searcher.start_model(request)
+            if semantic is not None and wait:
+                searcher.open_lexical()  # the lexical side's start-up overlaps the model's load
+        if semantic is not None and wait:  # outside the lock: a search waiting for its model holds up no other
+            from aurora.semantic import no_spinner
+
+            semantic.wait(request.wait_timeout, waiting or no_spinner)
+        with self._lock:
+            return searcher.search(query, request, started_model=True)
 
     def preload(self, pipeline: str | None = None, backend: str | None = None) -> None:
         """Open the index and start loading the pipeline's model in the background, so that searches find them ready.

@@ -24,14 +24,16 @@ from typing import Any
 
 from aurora import console, protocol
 from aurora.endpoint import Endpoint, EndpointError
+from aurora.errors import AuroraError
 from aurora.layout import find_index_root
 
 #: Seconds to connect to a server's socket.
 CONNECT_TIMEOUT_S = 2.0
 #: Seconds a reply may take beyond the search's own wait for its model.
 REPLY_MARGIN_S = 30.0
-#: The default of ``--wait-timeout`` (the ``search.wait_timeout`` setting; the server applies the real one).
-DEFAULT_WAIT_S = 60.0
+#: How long the reply may take without ``--wait-timeout``: the longest wait the server may apply
+#: (``search.wait_timeout`` is read by the server, not here), plus REPLY_MARGIN_S.
+DEFAULT_WAIT_S = MAX_WAIT_S = 3600.0
 #: A spinner appears when a reply takes longer than this on a terminal.
 SPINNER_AFTER_S = 0.3
 
@@ -115,49 +117,58 @@ def search_through_server(argv: list[str]) -> int | None:
     if args is None or args.get("no_server"):
         return None
     start = os.path.abspath(os.path.expanduser(args.get("root") or "."))
+    timeout = args.get("wait_timeout", DEFAULT_WAIT_S)
+    if not os.path.isdir(start) or not 0 < timeout <= MAX_WAIT_S:
+        return None  # the in-process path reports the folder or the timeout
     root = find_index_root(start)
     if root is None:
         return None  # the in-process path says there is no index, and what to do
-    endpoint = Endpoint(root)
-    try:
-        endpoint.check_folder(create=False)
-    except EndpointError as exc:
-        if os.path.lexists(endpoint.folder):
-            console.warn(f"not using the server socket folder: {exc}; answered in-process")
-        return None
-    if not os.path.lexists(endpoint.socket):
-        return None
-    if not endpoint.socket_is_ours():
-        console.warn(f"not using {endpoint.socket}: it is not a socket of yours; answered in-process")
-        return None
-    wait_s = args["wait_timeout"] if args.get("wait_timeout", 0) > 0 else DEFAULT_WAIT_S
     request = {
         "v": protocol.VERSION,
         "op": "search",
         "root": root,
         "cwd": os.getcwd(),
         "query": args["query"],
-        "options": {
-            key: args[key]
-            for key in ("limit", "mode", "pipeline", "backend", "files", "wait", "wait_timeout", "explain")
-            if key in args
-        },
+        "options": {key: args[key] for key in protocol.SEARCH_OPTIONS if key in args},
         "output": {
             "format": "json" if args.get("json") else "text",
             "color": console.use_color(args["color"], sys.stdout),
         },
     }
-    reply = exchange(endpoint, request, wait_s + REPLY_MARGIN_S)
+    reply = ask(Endpoint(root), request, timeout + REPLY_MARGIN_S)
     if reply is None:
         return None
-    if not reply.get("ok"):
-        problem = reply.get("error") or {}
-        if problem.get("in_process"):
-            console.warn(f"{problem.get('message')}; answered in-process")
-            return None
-        console.error(str(problem.get("message")), problem.get("hint"))
-        return int(problem.get("exit_code", 2))
+    if not reply["ok"]:
+        console.error(str(reply["error"].get("message")), reply["error"].get("hint"))
+        return int(reply["error"].get("exit_code", 2))
     return print_answer(reply["response"], reply.get("text"), bool(args.get("json")))
+
+
+def ask(endpoint: Endpoint, request: dict[str, Any], timeout: float, quiet: bool = False) -> dict[str, Any] | None:
+    """Send ``request`` to the root's server if one can be trusted and reached; return its reply, or None.
+
+    None (with a warning, unless ``quiet``, where something is wrong) means: answer in-process.
+    That includes a reply saying the same request may succeed in-process (a busy server).
+    """
+    warn = (lambda message: None) if quiet else console.warn
+    try:
+        endpoint.check_folder(create=False)
+    except EndpointError as exc:
+        if os.path.lexists(endpoint.folder):
+            warn(f"not using the server socket folder: {exc}; answered in-process")
+        return None
+    if not os.path.lexists(endpoint.socket):
+        return None
+    if not endpoint.socket_is_ours():
+        warn(f"not using {endpoint.socket}: it is not a socket of yours; answered in-process")
+        return None
+    reply = exchange(endpoint, request, timeout, quiet)
+    if reply is not None and not reply.get("ok"):
+        problem = reply.get("error")
+        if not isinstance(problem, dict) or problem.get("in_process"):
+            warn(f"{problem.get('message') if isinstance(problem, dict) else 'a malformed reply'}; answered in-process")
+            return None
+    return reply
 
 
 def print_answer(document: dict[str, Any], text: str | None, as_json: bool) -> int:
@@ -230,22 +241,49 @@ def _wait_readable(connection: socket.socket, timeout: float, spinner: bool) -> 
 
 
 def server_status(endpoint: Endpoint) -> dict[str, Any] | None:
-    """Return the running server's status (``aurora serve --status``), or None when none runs."""
-    if not endpoint.socket_is_ours():
+    """Return the running server's status (``aurora serve --status``), or None when none runs.
+
+    Raise ServerUnreachableError when one runs but does not answer (busy, or stuck).
+    """
+    if not endpoint.server_running():
+        endpoint.remove_if_stale()
         return None
-    reply = exchange(endpoint, {"v": protocol.VERSION, "op": "status"}, timeout=10.0, quiet=True)
-    return reply["status"] if reply and reply.get("ok") else None
+    reply = ask(endpoint, {"v": protocol.VERSION, "op": "status"}, timeout=10.0, quiet=True)
+    if reply is None or not reply.get("ok"):
+        raise ServerUnreachableError(endpoint)
+    return reply["status"]
 
 
 def stop_server(endpoint: Endpoint, patience_s: float = 30.0) -> bool:
-    """Ask the running server to stop and wait until it has; return whether one was running."""
-    if not endpoint.socket_is_ours():
-        return False
-    reply = exchange(endpoint, {"v": protocol.VERSION, "op": "stop"}, timeout=10.0, quiet=True)
-    if reply is None:
+    """Ask the running server to stop and wait until it has; return whether one was running.
+
+    A server that does not take the request (busy, or stuck) is sent SIGTERM (the pid in
+    its info file); ServerUnreachableError if it is still running after ``patience_s``.
+    """
+    if not endpoint.server_running():
         endpoint.remove_if_stale()
         return False
+    reply = ask(endpoint, {"v": protocol.VERSION, "op": "stop"}, timeout=10.0, quiet=True)
+    if reply is None or not reply.get("ok"):
+        import signal
+
+        pid = endpoint.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + patience_s
-    while endpoint.server_running() and time.monotonic() < deadline:
+    while endpoint.server_running():
+        if time.monotonic() > deadline:
+            raise ServerUnreachableError(endpoint)
         time.sleep(0.05)
     return True
+
+
+class ServerUnreachableError(AuroraError):
+    """A server runs for the root but does not answer."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        pid = endpoint.pid()
+        super().__init__(
+            f"the server of {endpoint.root}{f' (pid {pid})' if pid else ''} runs but does not answer",
+            hint="it may be busy; try again, or stop it with `kill`",
+        )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import time
 import zlib
 from collections.abc import Iterator
 
@@ -71,6 +72,17 @@ class Endpoint:
             return False
         return stat.S_ISSOCK(info.st_mode) and info.st_uid == os.getuid()
 
+    def pid(self) -> int | None:
+        """Return the pid the running server wrote in its info file, or None."""
+        import json
+
+        try:
+            with open(self.info, encoding="utf-8") as handle:
+                pid = json.load(handle)["pid"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return pid if isinstance(pid, int) else None
+
     def server_running(self) -> bool:
         """Return whether a server holds this root's lock (it is running, starting or stopping)."""
         with self._lock_if_free() as free:
@@ -88,25 +100,37 @@ class Endpoint:
                         os.unlink(path)
             return free
 
-    @contextlib.contextmanager
-    def _lock_if_free(self) -> Iterator[bool]:
-        """Hold the lock for the block if nobody holds it; yield whether it was free."""
+    def acquire(self, patience_s: float = 0.0) -> int | None:
+        """Take the root's lock, trying for ``patience_s`` seconds; return its descriptor, or None when it is held.
+
+        The lock is held as long as the descriptor stays open (a server's whole life).
+        """
         import fcntl
 
-        try:
-            descriptor = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            yield False
-            return
-        try:
+        descriptor = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + patience_s
+        while True:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return descriptor
             except BlockingIOError:
-                yield False
-                return
-            yield True
+                if time.monotonic() >= deadline:
+                    os.close(descriptor)
+                    return None
+                time.sleep(0.05)
+
+    @contextlib.contextmanager
+    def _lock_if_free(self) -> Iterator[bool]:
+        """Hold the lock for the block if nobody holds it; yield whether it was free (no lock file: free)."""
+        try:
+            descriptor = self.acquire() if os.path.exists(self.lock) else None
+        except OSError:
+            descriptor = None
+        try:
+            yield descriptor is not None or not os.path.exists(self.lock)
         finally:
-            os.close(descriptor)
+            if descriptor is not None:
+                os.close(descriptor)
 
 
 def runtime_folder() -> str:

@@ -23,6 +23,12 @@ def main() -> None:
         except KeyboardInterrupt:
             print("aurora: error: interrupted", file=sys.stderr)
             sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:  # a bug on the client path must not cost the user the answer
+            print(
+                f"aurora: warning: the server client failed ({type(exc).__name__}: {exc}); answered in-process",
+                file=sys.stderr,
+            )
+            code = None
         if code is not None:
             sys.stdout.flush()
             sys.exit(code)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aurora import protocol
-from aurora.endpoint import Endpoint, EndpointError
+from aurora.endpoint import Endpoint
 from aurora.errors import AuroraError, BackendNotInstalledError
 
 INSTRUCTIONS = (
@@ -46,15 +46,8 @@ class Tools:
 
     def _through_server(self, query: str, options: dict[str, Any]) -> dict[str, Any] | None:
         """Return the server's answer (its errors raised), or None when no server can answer."""
-        from aurora.client import exchange
+        from aurora.client import REPLY_MARGIN_S, ask
 
-        endpoint = Endpoint(str(self.root))
-        try:
-            endpoint.check_folder(create=False)
-        except EndpointError:
-            return None
-        if not endpoint.socket_is_ours():
-            return None
         request = {
             "v": protocol.VERSION,
             "op": "search",
@@ -63,14 +56,11 @@ class Tools:
             "options": options,
             "output": {"format": "json"},
         }
-        reply = exchange(endpoint, request, timeout=120.0, quiet=True)
+        reply = ask(Endpoint(str(self.root)), request, timeout=120.0 + REPLY_MARGIN_S, quiet=True)
         if reply is None:
             return None
-        if not reply.get("ok"):
-            problem = reply.get("error") or {}
-            if problem.get("in_process"):
-                return None
-            raise AuroraError(str(problem.get("message")), problem.get("hint"))
+        if not reply["ok"]:
+            raise AuroraError(str(reply["error"].get("message")), reply["error"].get("hint"))
         return reply["response"]
 
     def index(self, incremental: bool = True) -> dict[str, Any]:

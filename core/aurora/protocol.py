@@ -27,8 +27,8 @@ class ProtocolError(Exception):
 
 
 def send(connection: socket.socket, message: dict[str, Any]) -> None:
-    """Write ``message`` as one JSON line."""
-    connection.sendall(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+    """Write ``message`` as one JSON line (ASCII: any string, a path with undecodable bytes too, travels)."""
+    connection.sendall(json.dumps(message).encode("ascii") + b"\n")
 
 
 def receive(connection: socket.socket, limit: int) -> dict[str, Any]:
@@ -56,9 +56,24 @@ def receive(connection: socket.socket, limit: int) -> dict[str, Any]:
         message = json.loads(b"".join(chunks))
     except ValueError as exc:  # includes UnicodeDecodeError
         raise ProtocolError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError("not JSON this server reads: nested too deeply") from None
     if not isinstance(message, dict):
         raise ProtocolError("not a JSON object")
     return message
+
+
+#: Options a search request may carry, with their types (the options of ``aurora search``).
+SEARCH_OPTIONS: dict[str, type | tuple[type, ...]] = {
+    "limit": int,
+    "mode": str,
+    "pipeline": str,
+    "backend": str,
+    "files": bool,
+    "wait": bool,
+    "wait_timeout": (int, float),
+    "explain": bool,
+}
 
 
 def error_reply(message: str, hint: str | None = None, exit_code: int = 2, in_process: bool = False) -> dict[str, Any]:

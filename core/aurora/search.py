@@ -190,21 +190,50 @@ class Searcher:
         self._semantic: SemanticSource | None = None
         self._notices = list(notices or [])  # told once, with the first response
 
-    def search(self, query: str, request: SearchRequest, waiting: Waiting | None = None) -> SearchResponse:
-        """Rank the index for ``query``; ``waiting(message)`` wraps a wait for the model (a spinner)."""
+    def start_model(self, request: SearchRequest) -> tuple[SemanticSource | None, bool]:
+        """Prepare the search's model, and start loading it if the search will wait for it (or lives on to use it).
+
+        Return the model's source (None when the mode wants no model) and whether the
+        search waits for it. The caller waits (:meth:`SemanticSource.wait`) before
+        :meth:`search`, outside any lock, so that other searches go on meanwhile.
+        """
+        semantic, wait = self._model(request)
+        if semantic is not None and (wait or request.background):
+            semantic.start()
+        return semantic, wait
+
+    def _model(self, request: SearchRequest) -> tuple[SemanticSource | None, bool]:
+        """Return the search's model source, prepared (None when the mode wants none), and whether it waits for it."""
+        mode, _ = resolve_mode(self.pipeline, request.mode)
+        if mode not in ("semantic", "hybrid"):
+            return None, False
+        semantic = self.semantic_source()
+        semantic.prepare(self.store)
+        return semantic, mode == "semantic" or (request.wait if request.wait is not None else semantic.should_wait())
+
+    def search(
+        self, query: str, request: SearchRequest, waiting: Waiting | None = None, started_model: bool = False
+    ) -> SearchResponse:
+        """Rank the index for ``query``, with the model when it is ready.
+
+        Unless ``started_model`` (the caller ran :meth:`start_model` and waited, outside
+        its lock: Project.search), the model is started and waited for here;
+        ``waiting(message)`` wraps that wait (a spinner).
+        """
         started = time.perf_counter()
         check_request(query, request)
         mode, warnings = resolve_mode(self.pipeline, request.mode)
         warnings[:0], self._notices = self._notices, []
-        semantic = self.semantic_source() if mode in ("semantic", "hybrid") else None
         if mode == "hybrid":
             self.pipeline.fusion()  # a misconfigured method is an error even when one signal answers
-        wait = False
-        if semantic is not None:
-            semantic.prepare(self.store)
-            wait = mode == "semantic" or (request.wait if request.wait is not None else semantic.should_wait())
-            if wait or request.background:
-                semantic.start()  # loads in the background while the lexical work below runs
+        if started_model:
+            semantic, wait = self._model(request)  # not started again: a load that failed meanwhile stays failed
+        else:
+            semantic, wait = self.start_model(request)
+            if semantic is not None and wait:
+                from aurora.semantic import no_spinner
+
+                semantic.wait(request.wait_timeout, waiting or no_spinner)
         depth = _depth(mode, request.limit, request.files)
         outcome = None
         with self.store.snapshot():
@@ -216,7 +245,7 @@ class Searcher:
                 warnings.append("the query has no searchable terms (only stopwords or one-letter words)")
             signals = {"lexical": index.search(query, depth)} if mode != "semantic" else {}
             if semantic is not None:
-                outcome = self._semantic_outcome(semantic, mode, wait, request.wait_timeout, waiting)
+                outcome = self._semantic_outcome(semantic, mode, wait, request.wait_timeout)
                 if outcome.index is not None:
                     from aurora import vectors
 
@@ -255,10 +284,14 @@ class Searcher:
             model=_model_report(outcome),
         )
 
-    def preload(self) -> None:
-        """Open the live lexical index and, with an embedder, start loading the model (see Project.preload)."""
+    def open_lexical(self) -> None:
+        """Open the live lexical index now (imports, memory maps, vocabulary), e.g. while a model loads."""
         with self.store.snapshot():
             self._lexical_index()
+
+    def preload(self) -> None:
+        """Open the live lexical index and, with an embedder, start loading the model (see Project.preload)."""
+        self.open_lexical()
         if self.pipeline.has_embedder:
             semantic = self.semantic_source()
             semantic.prepare(self.store)
@@ -278,13 +311,9 @@ class Searcher:
             self._semantic = SemanticSource(self.store.path.parent, self.pipeline, self._host, self._fetch_hint)
         return self._semantic
 
-    def _semantic_outcome(
-        self, semantic: SemanticSource, mode: str, wait: bool, timeout: float, waiting: Waiting | None
-    ) -> SemanticOutcome:
-        """Take the model if it is ready, waiting when asked to; a semantic-only search fails without it."""
-        from aurora.semantic import no_spinner
-
-        outcome = semantic.outcome(wait, timeout, waiting or no_spinner)
+    def _semantic_outcome(self, semantic: SemanticSource, mode: str, waited: bool, timeout: float) -> SemanticOutcome:
+        """Take the model if it is ready; a semantic-only search fails without it."""
+        outcome = semantic.outcome(waited, timeout)
         if outcome.index is None and mode == "semantic" and outcome.error is not None:
             raise outcome.error  # nothing else can answer a semantic-only search
         return outcome

@@ -1,13 +1,14 @@
 """The semantic side of a search: start loading the model early, use it when it is ready.
 
-:meth:`SemanticSource.prepare` runs before the index is opened. It asks the embedder
-plugin where its model is (filesystem only) and checks that the plugin's libraries are
-installed (without importing them); when both hold, :meth:`SemanticSource.start`
-starts the background load (model plus vector table) so that it overlaps the lexical
-work. After the lexical work, :meth:`SemanticSource.outcome` says what the search can
-use: the loaded model, or why not (still loading, not loaded, not on this machine, not
-installed, failed), as one line for the user. Whether to wait for a loading model is
-the caller's choice; ``auto`` waits when the same model loaded within
+:meth:`SemanticSource.prepare` asks the embedder plugin where its model is
+(filesystem only) and checks that the plugin's libraries are installed (without
+importing them) and that the index has vectors of it; when all hold,
+:meth:`SemanticSource.start` starts the background load (model plus vector table). A
+search that waits for the model calls :meth:`SemanticSource.wait` outside the
+project's lock (other searches go on meanwhile); :meth:`SemanticSource.outcome` then
+says what the search can use: the loaded model, or why not (still loading, not loaded,
+not on this machine, not installed, failed), as one line for the user. Whether to wait
+is the caller's choice; ``auto`` waits when the same model loaded within
 :data:`AUTO_WAIT_S` the last time it was loaded on this machine (or was never loaded
 here), and the load times are kept in the user's cache folder. See
 docs/architecture.md, "Answer first, improve later".
@@ -117,21 +118,20 @@ class SemanticSource:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the files are here: no hub request from this process
             loader().start(self.key, functools.partial(self._load, self._role, self._location))
 
-    def outcome(
-        self, wait: bool, timeout: float, waiting: Callable[[str], AbstractContextManager[Any]]
-    ) -> SemanticOutcome:
-        """Return the loaded model if it is ready (after waiting up to ``timeout`` s if ``wait``), else why not.
+    def wait(self, timeout: float, waiting: Callable[[str], AbstractContextManager[Any]]) -> None:
+        """Wait up to ``timeout`` seconds for a model that is loading; ``waiting(message)`` wraps it (a spinner)."""
+        if self._problem is None and loader().is_loading(self.key):
+            assert self._role is not None, "prepare() first"
+            with waiting(f"Loading {self._role.model_id} (--no-wait answers lexically at once)"):
+                loader().wait(self.key, timeout)
 
-        ``waiting(message)`` wraps the wait (a spinner on a terminal).
-        """
+    def outcome(self, waited: bool, timeout: float) -> SemanticOutcome:
+        """Return the loaded model if it is ready, else why not; ``waited``: the search waited ``timeout`` s for it."""
         if self._problem is not None:
             return self._problem
         assert self._role is not None, "prepare() first"
         model = self._role.model_id
         background = loader()
-        if wait and background.is_loading(self.key):
-            with waiting(f"Loading {model} (--no-wait answers lexically at once)"):
-                background.wait(self.key, timeout)
         index = background.get(self.key)
         load_s = background.duration(self.key)
         if index is not None:
@@ -141,7 +141,7 @@ class SemanticSource:
             if not isinstance(error, AuroraError):  # a plugin bug: keep its type and message
                 error = AuroraError(f"cannot load model {model}: {type(error).__name__}: {error}")
             return SemanticOutcome(None, FAILED, model, load_s, error)
-        if wait:
+        if waited:
             error = AuroraError(f"model {model} did not load within {timeout:g} s", hint="raise --wait-timeout")
             return SemanticOutcome(None, "timeout", model, error=error)
         last = _load_time(self.model_key)

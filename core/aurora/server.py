@@ -14,7 +14,7 @@ or after ``idle_timeout`` seconds without a request. Wire format: :mod:`aurora.p
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import json
 import os
 import signal
@@ -43,17 +43,6 @@ WRITE_TIMEOUT_S = 30.0
 QUEUE_PER_WORKER = 8
 #: Seconds a second server waits for the lock before saying one is already running.
 LOCK_PATIENCE_S = 0.5
-#: Options a search request may carry, with their types.
-SEARCH_OPTIONS: dict[str, type | tuple[type, ...]] = {
-    "limit": int,
-    "mode": str,
-    "pipeline": str,
-    "backend": str,
-    "files": bool,
-    "wait": bool,
-    "wait_timeout": (int, float),
-    "explain": bool,
-}
 
 
 class ServerRunningError(AuroraError):
@@ -90,9 +79,10 @@ class WarmServer:
 
     def run(self, announce: bool = True) -> None:
         """Serve until stopped; raise ServerRunningError if a server for this root runs already."""
-        listener = self._listen()
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="aurora-serve")
+        listener: socket.socket | None = None
         try:
+            listener = self._listen()
             if self.http_address is not None:
                 self._start_http(pool)
             self._write_info()
@@ -102,14 +92,16 @@ class WarmServer:
                 print(f"aurora: serving {self.root} on {where} (pid {os.getpid()})", file=sys.stderr, flush=True)
             self._accept(listener, pool)
         finally:
-            listener.close()
+            if listener is not None:
+                listener.close()
             if self._http is not None:
                 self._http.shutdown()
                 self._http.server_close()
-            pool.shutdown(wait=True, cancel_futures=True)
-            self._release()
-            if announce:
-                print(f"aurora: stopped serving {self.root}", file=sys.stderr, flush=True)
+            pool.shutdown(wait=True)  # requests already accepted are answered
+            if self._lock_fd is not None:
+                self._release()
+                if announce:
+                    print(f"aurora: stopped serving {self.root}", file=sys.stderr, flush=True)
 
     def stop(self) -> None:
         """Ask the server to stop (from a signal handler, a request or another thread)."""
@@ -123,21 +115,13 @@ class WarmServer:
             raise UsageError(
                 f"cannot serve: {exc}", hint="fix the folder's owner or mode, or set XDG_RUNTIME_DIR"
             ) from None
-        self._lock_fd = os.open(self.endpoint.lock, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + LOCK_PATIENCE_S
-        while True:
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    os.close(self._lock_fd)
-                    self._lock_fd = None
-                    raise ServerRunningError(
-                        f"a server for {self.root} is already running{_pid_text(self.endpoint)}",
-                        hint="`aurora serve --status` shows it, `aurora serve --stop` stops it",
-                    ) from None
-                time.sleep(0.05)
+        self._lock_fd = self.endpoint.acquire(LOCK_PATIENCE_S)
+        if self._lock_fd is None:
+            raise ServerRunningError(
+                f"a server for {self.root} is already running"
+                + (f" (pid {self.endpoint.pid()})" if self.endpoint.pid() else ""),
+                hint="`aurora serve --status` shows it, `aurora serve --stop` stops it",
+            )
         try:
             os.unlink(self.endpoint.socket)  # we hold the lock: any socket left there is stale
         except FileNotFoundError:
@@ -179,6 +163,8 @@ class WarmServer:
             self._project().preload()
         except AuroraError as exc:  # the server still starts: searches report the problem
             print(f"aurora: warning: {exc.message}", file=sys.stderr, flush=True)
+        except Exception:  # a plugin bug: searches report it; the server serves what works
+            traceback.print_exc()
 
     def _accept(self, listener: socket.socket, pool: ThreadPoolExecutor) -> None:
         while not self._stop.is_set():
@@ -189,27 +175,28 @@ class WarmServer:
                 connection, _ = listener.accept()
             except TimeoutError:
                 continue
-            except OSError:
+            except OSError as exc:  # out of file descriptors, say: clients wait in the backlog meanwhile
                 if self._stop.is_set():
                     return
-                raise
+                print(f"aurora: warning: cannot accept a connection: {exc}", file=sys.stderr, flush=True)
+                time.sleep(0.1)
+                continue
             self._dispatch(pool, lambda c=connection: self._serve_connection(c), lambda c=connection: _reply_busy(c))
 
     def _dispatch(self, pool: ThreadPoolExecutor, serve: Callable[[], None], busy: Callable[[], None]) -> None:
         """Run ``serve()`` on the pool, or ``busy()`` at once when too many requests wait already."""
-        self._last_request = time.monotonic()
         if not self._slots.acquire(blocking=False):
             busy()
             return
         try:
-            pool.submit(self._in_slot, serve)
+            pool.submit(self._in_slot, serve, busy)
         except RuntimeError:  # the pool is shutting down
             self._slots.release()
             busy()
 
-    def _in_slot(self, serve: Callable[[], None]) -> None:
+    def _in_slot(self, serve: Callable[[], None], busy: Callable[[], None]) -> None:
         try:
-            serve()
+            (busy if self._stop.is_set() else serve)()  # once stopping, what still waits is sent away at once
         finally:
             self._slots.release()
 
@@ -235,13 +222,19 @@ class WarmServer:
             protocol.send(connection, reply)
         except OSError:  # the client went away: nothing to answer
             pass
+        except Exception as exc:  # a bug outside handle(): log it, tell the client to answer in-process
+            traceback.print_exc()
+            self._count(error=True)
+            with contextlib.suppress(OSError, ValueError):
+                protocol.send(
+                    connection, protocol.error_reply(f"the server failed ({type(exc).__name__})", in_process=True)
+                )
         finally:
             connection.close()
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """Answer one request (any transport); never raises."""
         started = time.perf_counter()
-        self._last_request = time.monotonic()
         try:
             if request.get("v") != protocol.VERSION:
                 raise UsageError(
@@ -272,6 +265,7 @@ class WarmServer:
         return reply
 
     def _search(self, request: dict[str, Any]) -> dict[str, Any]:
+        self._last_request = time.monotonic()  # only searches keep the server from its idle stop, not --status
         if request.get("root") not in (None, str(self.root)):  # two roots whose socket names collide
             return protocol.error_reply(f"this server serves {self.root}, not {request.get('root')}", in_process=True)
         query, options, output, cwd = _search_arguments(request, self.root)
@@ -337,7 +331,7 @@ class WarmServer:
         host, port = self.http_address
         try:
             self._http = make_http_server(
-                self, self.http_address, lambda serve, busy: self._dispatch(pool, serve, busy)
+                self, self.http_address, lambda serve, busy: self._dispatch(pool, serve, busy), READ_TIMEOUT_S
             )
         except OSError as exc:
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
@@ -369,7 +363,7 @@ def _search_arguments(request: dict[str, Any], root: Path) -> tuple[str, dict[st
     if not isinstance(options, dict) or not isinstance(output, dict) or not isinstance(cwd, str):
         raise UsageError("malformed request: options and output must be objects, cwd a string")
     for key, value in options.items():
-        wanted = SEARCH_OPTIONS.get(key)
+        wanted = protocol.SEARCH_OPTIONS.get(key)
         if wanted is None:
             raise UsageError(f"malformed request: unknown option {key!r}")
         if value is not None and (not isinstance(value, wanted) or (wanted is int and isinstance(value, bool))):
@@ -384,14 +378,6 @@ def _same_user(connection: socket.socket) -> bool:
     credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _, uid, _ = struct.unpack("3i", credentials)
     return uid == os.getuid()
-
-
-def _pid_text(endpoint: Endpoint) -> str:
-    try:
-        with open(endpoint.info, encoding="utf-8") as handle:
-            return f" (pid {json.load(handle)['pid']})"
-    except (OSError, ValueError, KeyError):
-        return ""
 
 
 def _rss_mb() -> float | None:
