@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 # Measure what an installed Aurora does: with bytecode caching on (a shell that sets
-# PYTHONDONTWRITEBYTECODE makes every command compile Aurora's modules again, +30 ms).
+# PYTHONDONTWRITEBYTECODE makes every command compile Aurora's modules again).
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 BIN = Path(sys.executable).parent
