@@ -38,6 +38,18 @@ def test_detection_benchmark_finds_every_place_and_imports_nothing_heavy(tmp_pat
     assert found["fastembed: folder"] == "folder" and found["fastembed: not found"] is None
 
 
+def test_activation_benchmark_runs_on_a_small_dataset(tmp_path: Path, tiny_beir: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    tiny_beir.rename(data / "tiny")
+    command = [sys.executable, str(BENCH / "activation.py"), str(data), "--dataset", "tiny", "--results", str(tmp_path)]
+    done = subprocess.run([*command, "--weight", "0", "--weight", "1"], cwd=BENCH, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads((tmp_path / "activation-tiny.json").read_text())["rows"]
+    assert [row["weight"] for row in rows] == [0.0, 1.0]
+    assert rows[1]["ndcg_feedback"] >= rows[0]["ndcg_feedback"]  # marked documents never rank lower
+
+
 def test_quality_benchmark_runs_on_a_small_dataset(tmp_path: Path, tiny_beir: Path) -> None:
     data = tmp_path / "data"
     (data).mkdir()
