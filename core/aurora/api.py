@@ -122,7 +122,7 @@ class Project:
 
             semantic.wait(request.wait_timeout, waiting or no_spinner)
         with self._lock:
-            return searcher.search(query, request, started_model=True)
+            return searcher.search(query, request, model=(semantic, wait))
 
     def preload(self, pipeline: str | None = None, backend: str | None = None) -> None:
         """Open the index and start loading the pipeline's model in the background, so that searches find them ready.

@@ -10,22 +10,24 @@ answer in-process, whenever anything is unusual: an argument it does not know or
 cannot read (typer then reports it), no server, a stale socket (cleaned up), a socket
 it must not trust, a server that dies or stalls mid-request, or a busy one.
 
-Standard library only (json, socket, os, select, zlib): no typer, pluggy or numpy.
+Standard library only (json, os, zlib; socket and select once a server's socket exists): no typer,
+pluggy or numpy.
 """
 
 from __future__ import annotations
 
 import os
-import select
-import socket
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aurora import console, protocol
 from aurora.endpoint import Endpoint, EndpointError
 from aurora.errors import AuroraError
 from aurora.layout import find_index_root
+
+if TYPE_CHECKING:
+    import socket
 
 #: Seconds to connect to a server's socket.
 CONNECT_TIMEOUT_S = 2.0
@@ -123,6 +125,9 @@ def search_through_server(argv: list[str]) -> int | None:
     root = find_index_root(start)
     if root is None:
         return None  # the in-process path says there is no index, and what to do
+    endpoint = Endpoint(root)
+    if not os.path.lexists(endpoint.socket):
+        return None  # no server has run here: nothing more to look at (nor to import)
     request = {
         "v": protocol.VERSION,
         "op": "search",
@@ -135,7 +140,7 @@ def search_through_server(argv: list[str]) -> int | None:
             "color": console.use_color(args["color"], sys.stdout),
         },
     }
-    reply = ask(Endpoint(root), request, timeout + REPLY_MARGIN_S)
+    reply = ask(endpoint, request, timeout + REPLY_MARGIN_S)
     if reply is None:
         return None
     if not reply["ok"]:
@@ -189,6 +194,8 @@ def print_answer(document: dict[str, Any], text: str | None, as_json: bool) -> i
 
 def exchange(endpoint: Endpoint, request: dict[str, Any], timeout: float, quiet: bool = False) -> dict[str, Any] | None:
     """Send ``request`` to the server; return its reply, or None (with a warning unless ``quiet``) when it cannot."""
+    import socket
+
     warn = (lambda message: None) if quiet else console.warn
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -218,6 +225,8 @@ def exchange(endpoint: Endpoint, request: dict[str, Any], timeout: float, quiet:
 
 def _wait_readable(connection: socket.socket, timeout: float, spinner: bool) -> None:
     """Wait until the reply starts (a spinner on a terminal once it takes a while); TimeoutError after ``timeout``."""
+    import select
+
     started = time.monotonic()
     frames, shown = "|/-\\", False
     interactive = spinner and sys.stderr.isatty()

@@ -12,8 +12,10 @@ Standard library only: the client path of ``aurora search`` imports it.
 from __future__ import annotations
 
 import json
-import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket
 
 VERSION = 1
 #: The largest request accepted, in bytes (a query is limited much lower by aurora.search).

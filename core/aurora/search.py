@@ -1,8 +1,8 @@
 """Answer a query from an opened index: rank chunks (or files), attach snippets, report the mode.
 
-A search starts loading its model (when the mode wants one) before it opens the
-lexical index, ranks lexically meanwhile, then takes the model if it is ready, waits
-for it, or answers without it and says why (:mod:`aurora.semantic`). Activation
+A search first starts loading its model when the mode wants one (:meth:`Searcher.start_model`);
+its caller waits for the model if the search waits, then the search ranks, with the model
+if it is ready or without it, saying why (:mod:`aurora.semantic`). Activation
 (:mod:`aurora.usage`) joins as a third signal whenever candidates have a history, and
 the pipeline's fusion plugin combines the signals.
 """
@@ -197,28 +197,28 @@ class Searcher:
         search waits for it. The caller waits (:meth:`SemanticSource.wait`) before
         :meth:`search`, outside any lock, so that other searches go on meanwhile.
         """
-        semantic, wait = self._model(request)
-        if semantic is not None and (wait or request.background):
-            semantic.start()
-        return semantic, wait
-
-    def _model(self, request: SearchRequest) -> tuple[SemanticSource | None, bool]:
-        """Return the search's model source, prepared (None when the mode wants none), and whether it waits for it."""
         mode, _ = resolve_mode(self.pipeline, request.mode)
         if mode not in ("semantic", "hybrid"):
             return None, False
         semantic = self.semantic_source()
         semantic.prepare(self.store)
-        return semantic, mode == "semantic" or (request.wait if request.wait is not None else semantic.should_wait())
+        wait = mode == "semantic" or (request.wait if request.wait is not None else semantic.should_wait())
+        if wait or request.background:
+            semantic.start()
+        return semantic, wait
 
     def search(
-        self, query: str, request: SearchRequest, waiting: Waiting | None = None, started_model: bool = False
+        self,
+        query: str,
+        request: SearchRequest,
+        waiting: Waiting | None = None,
+        model: tuple[SemanticSource | None, bool] | None = None,
     ) -> SearchResponse:
         """Rank the index for ``query``, with the model when it is ready.
 
-        Unless ``started_model`` (the caller ran :meth:`start_model` and waited, outside
-        its lock: Project.search), the model is started and waited for here;
-        ``waiting(message)`` wraps that wait (a spinner).
+        ``model`` is what :meth:`start_model` returned to a caller that has waited
+        already (outside its lock: Project.search); without it the model is started and
+        waited for here, ``waiting(message)`` wrapping the wait (a spinner).
         """
         started = time.perf_counter()
         check_request(query, request)
@@ -226,8 +226,8 @@ class Searcher:
         warnings[:0], self._notices = self._notices, []
         if mode == "hybrid":
             self.pipeline.fusion()  # a misconfigured method is an error even when one signal answers
-        if started_model:
-            semantic, wait = self._model(request)  # not started again: a load that failed meanwhile stays failed
+        if model is not None:
+            semantic, wait = model
         else:
             semantic, wait = self.start_model(request)
             if semantic is not None and wait:
