@@ -9,8 +9,9 @@ a slower period of a shared machine weighs on all rows alike. "First result" is 
 the first byte of results reaches stdout; "wall" is when the process has exited.
 
 Baselines measured in the same rounds: a cold lexical search, the library's own import
-(`python -c "import fastembed"`), and, for the targets, the library import plus model
-load on its own (`python -c` that imports and loads the packaged model).
+(`python -c "import fastembed"`), the imports of LanceDB and of Lance, and, for the
+targets, the library import plus model load on its own (`python -c` that imports and
+loads the packaged model).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ LOAD_ALONE = {
     ),
 }
 IMPORT = {"fastembed": "import fastembed", "sentence-transformers": "import sentence_transformers"}
+#: The vector store's two readers: LanceDB, and Lance, which the plugin reads with (docs/architecture.md).
+STORE_IMPORTS = {"import lancedb alone": "import lancedb", "import lance alone": "import lance"}
 
 WARM = textwrap.dedent(
     """
@@ -120,6 +123,8 @@ def main() -> None:
         first, wall, _ = first_result(search(query, "-m", "lexical"), neutral)
         add("lexical: first result", first)
         add("lexical: wall", wall)
+        for name, statement in STORE_IMPORTS.items():
+            add(name, wall_of([sys.executable, "-c", statement], neutral))
         for backend in backends:
             first, wall, document = first_result(search(query, "-b", backend, "--no-wait", "--json"), neutral)
             assert document is not None and document["model"]["state"] == "not-loaded", document

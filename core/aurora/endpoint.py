@@ -37,7 +37,7 @@ class Endpoint:
         self.root = root
         self.folder = folder or runtime_folder()
         name = root.encode("utf-8", "surrogateescape")
-        key = f"{zlib.crc32(name):08x}{zlib.adler32(name):08x}"  # zlib, not hashlib: loading OpenSSL costs ms
+        key = f"{zlib.crc32(name):08x}{zlib.adler32(name):08x}"  # zlib, not hashlib, which loads OpenSSL
         base = os.path.join(self.folder, key)
         self.socket, self.lock, self.info, self.log = (base + suffix for suffix in (".sock", ".lock", ".json", ".log"))
 

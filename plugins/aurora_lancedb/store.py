@@ -3,8 +3,8 @@
 LanceDB creates and writes the tables and builds their vector indexes. Reads (search,
 and the rows and counts an index run syncs against) go through Lance, the storage
 library LanceDB is built on (the ``pylance`` package), for tables in a folder or in
-object storage: it opens a table and answers the first query in 0.2 s, where
-``import lancedb`` alone takes 1.0-1.3 s here (it loads its remote and namespace
+object storage: ``import lance`` takes 0.23 s where ``import lancedb`` alone takes
+1.25 s here (bench/instant.py; it loads its remote and namespace
 clients), a cost every one-shot ``aurora search`` would pay (docs/architecture.md). Both
 libraries read the same files, ANN index included. Tables on a LanceDB server or cloud
 (``db://``) are read through LanceDB. lancedb is imported only when something is written.
