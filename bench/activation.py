@@ -20,13 +20,13 @@ from pathlib import Path
 
 from measure import RESULTS, save
 
+from aurora.activation.usage import HISTORY_NAME, chunk_key
 from aurora.api import Project
-from aurora.evaluation import _pytrec_eval, load_corpus, load_qrels, load_queries
-from aurora.indexer import index_documents
-from aurora.layout import DATABASE_NAME, index_dir
-from aurora.progress import Progress
-from aurora.store import Store
-from aurora.usage import HISTORY_NAME, chunk_key
+from aurora.cli.progress import Progress
+from aurora.common.layout import DATABASE_NAME, index_dir
+from aurora.evaluation.beir import _pytrec_eval, load_corpus, load_qrels, load_queries
+from aurora.index.indexer import index_documents
+from aurora.index.store import Store
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)

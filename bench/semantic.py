@@ -49,7 +49,7 @@ PROBE = textwrap.dedent(
     ids = np.asarray(data["id"].to_pylist())
     matrix = data["vector"].combine_chunks().flatten().to_numpy().reshape(len(ids), -1)
     recalls = {10: [], 100: []}
-    for query in queries:  # searched as a search does: 100 candidates (aurora.search.FUSION_DEPTH)
+    for query in queries:  # searched as a search does: 100 candidates (aurora.search.engine.FUSION_DEPTH)
         vector = embedder.embed_query(query)
         exact = ids[np.argsort(-(matrix @ vector))[:100]]
         found = [hit[0] for hit in table.search(vector, 100)]

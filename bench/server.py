@@ -36,8 +36,8 @@ from pathlib import Path
 from corpus import ensure_corpus
 from measure import AURORA, CODE_QUERIES, arguments, median, save
 
-from aurora import protocol
-from aurora.endpoint import Endpoint
+from aurora.serve import protocol
+from aurora.serve.endpoint import Endpoint
 
 BACKENDS = ("fastembed", "sentence-transformers")
 

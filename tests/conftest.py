@@ -238,7 +238,7 @@ class Server:
     """An ``aurora serve`` process for one root, started in the background."""
 
     def __init__(self, root: Path, *args: str) -> None:
-        from aurora.endpoint import Endpoint
+        from aurora.serve.endpoint import Endpoint
 
         self.root = root
         self.endpoint = Endpoint(str(root.resolve()))

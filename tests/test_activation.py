@@ -1,4 +1,4 @@
-"""ACT-R base-level activation over the access history (aurora.activation), on real SQLite files."""
+"""ACT-R base-level activation over the access history (aurora.activation.actr), on real SQLite files."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aurora.activation import AccessHistory, ActivationParams, ActiveItem, retrieval_probability
+from aurora.activation.actr import AccessHistory, ActivationParams, ActiveItem, retrieval_probability
 
 NOW = 1_700_000_000.0
 DEFAULTS = ActivationParams()
@@ -317,7 +317,7 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from aurora.activation import AccessHistory, ActivationParams
+    from aurora.activation.actr import AccessHistory, ActivationParams
 
     path, ready, go = (Path(arg) for arg in sys.argv[1:4])
     ready.touch()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from aurora.chunking import ChunkSettings, chunk_text
+from aurora.index.chunking import ChunkSettings, chunk_text
 
 SETTINGS = ChunkSettings(window_lines=10, window_overlap=2, max_chunk_lines=30)
 

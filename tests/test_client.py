@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import typer.main
 
-from aurora.cli import app
-from aurora.client import OPTIONS, parse_search
+from aurora.cli.app import app
+from aurora.serve.client import OPTIONS, parse_search
 
 
 def typer_search_options() -> set[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import write
 
-from aurora import config
+from aurora.config import layers as config
 from aurora.errors import ConfigError
 
 

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from aurora.chunking import ChunkSettings, chunk_text
-from aurora.models import identity, parse_model
-from aurora.options import resolve
-from aurora.plugins import PluginHost
+from aurora.config.validation import resolve
+from aurora.host.registry import PluginHost
+from aurora.index.chunking import ChunkSettings, chunk_text
+from aurora.semantic.models import identity, parse_model
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -140,9 +140,9 @@ def test_folder_and_package_model_specs(tmp_path: Path) -> None:
 
 DETECT = """
 import json, sys
-from aurora.models import parse_model
-from aurora.options import resolve
-from aurora.plugins import PluginHost
+from aurora.semantic.models import parse_model
+from aurora.config.validation import resolve
+from aurora.host.registry import PluginHost
 host = PluginHost()
 found = []
 for name in ("fastembed", "sentence-transformers"):

@@ -130,7 +130,7 @@ def test_index_that_cannot_be_opened_is_reported_not_deleted(indexed: Path, cli)
 
 def test_locked_database_is_unavailable_not_damaged(tmp_path: Path) -> None:
     from aurora.errors import IndexUnavailableError
-    from aurora.store import database_error
+    from aurora.index.store import database_error
 
     path = tmp_path / "x.db"
     holder = sqlite3.connect(path, isolation_level=None)

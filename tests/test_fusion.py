@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from aurora.contract import FusedHit
+from aurora.config.validation import resolve
 from aurora.errors import ConfigError
-from aurora.options import resolve
-from aurora.plugins import PluginHost
+from aurora.host.contract import FusedHit
+from aurora.host.registry import PluginHost
 from aurora_fusion import rrf, weighted
 
 SQRT_1_5 = math.sqrt(1.5)

@@ -140,8 +140,8 @@ def test_changed_chunk_settings_rechunk_every_file(tmp_path: Path, cli, isolated
 
 
 def test_file_deleted_between_scan_and_read_is_removed(indexed: Path, monkeypatch) -> None:
-    from aurora import indexer
     from aurora.api import Project
+    from aurora.index import indexer
 
     (indexed / "notes.txt").write_text("changed\n", encoding="utf-8")
     real_read = indexer.read_file

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aurora.chunking import ChunkSettings, chunk_text
-from aurora.models import identity, parse_model
-from aurora.options import resolve
-from aurora.plugins import PluginHost
+from aurora.config.validation import resolve
+from aurora.host.registry import PluginHost
+from aurora.index.chunking import ChunkSettings, chunk_text
+from aurora.semantic.models import identity, parse_model
 from aurora_lancedb.store import open_table
 
 OPTIONS = {"uri": "", "ann_threshold": 10_000, "nprobes": 20, "refine_factor": 4}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from aurora.loader import FAILED, IDLE, LOADING, READY, BackgroundLoader, loader
+from aurora.semantic.loader import FAILED, IDLE, LOADING, READY, BackgroundLoader, loader
 
 
 def gated(value: object, gate: threading.Event, calls: list[int] | None = None):

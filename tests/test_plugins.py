@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import paths
 
-from aurora.plugins import PluginHost, discover
+from aurora.host.registry import PluginHost, discover
 
 
 def test_discovery_reads_entry_points_of_every_installed_distribution() -> None:

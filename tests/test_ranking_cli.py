@@ -201,7 +201,7 @@ def test_a_fusion_plugin_of_the_old_contract_gets_a_clear_error(semantic_project
         site,
         {
             "old_fusion.py": (
-                "from aurora.hookspecs import hookimpl\n\n"
+                "from aurora.host.hookspecs import hookimpl\n\n"
                 "@hookimpl\ndef aurora_fuse(signals, weights, options):\n"
                 "    return sorted({c: s for hits in signals.values() for c, s in hits}.items(), key=lambda h: -h[1])\n"
             ),

@@ -18,8 +18,8 @@ import pytest
 from conftest import AURORA, paths, write
 from test_errors import assert_one_line_error
 
-from aurora import protocol
-from aurora.endpoint import Endpoint
+from aurora.serve import protocol
+from aurora.serve.endpoint import Endpoint
 
 QUERY = "refresh auth tokens"
 
@@ -75,7 +75,8 @@ try:
     runpy.run_module("aurora", run_name="__main__")
 except SystemExit:
     pass
-heavy = {"typer", "click", "pluggy", "numpy", "bm25s", "aurora.cli", "aurora.api", "aurora.search", "sqlite3"}
+heavy = {"typer", "click", "pluggy", "numpy", "bm25s", "aurora.cli.app", "aurora.api", "aurora.search.engine",
+         "sqlite3"}
 print(sorted(heavy & set(sys.modules)), file=sys.stderr)
 """
 
@@ -204,7 +205,7 @@ def test_a_1_mb_query_and_an_oversized_request_get_clear_error_replies(indexed: 
 
 
 def test_a_client_that_sends_nothing_frees_its_worker_after_the_read_timeout(indexed: Path, serve) -> None:
-    from aurora.server import READ_TIMEOUT_S
+    from aurora.serve.server import READ_TIMEOUT_S
 
     write(indexed, {"aurora.toml": "[server]\nworkers = 1\n"})
     server = serve(indexed)
@@ -301,7 +302,7 @@ def test_many_clients_at_once(indexed: Path, serve) -> None:
 
 
 def test_a_full_queue_answers_busy_and_the_client_answers_in_process(indexed: Path, cli, serve) -> None:
-    from aurora.server import QUEUE_PER_WORKER
+    from aurora.serve.server import QUEUE_PER_WORKER
 
     write(indexed, {"aurora.toml": "[server]\nworkers = 1\n"})
     server = serve(indexed)
@@ -469,7 +470,7 @@ def test_arguments_the_client_cannot_use_get_the_in_process_answer(indexed: Path
 
 
 def test_stop_and_status_of_a_server_too_busy_to_answer(indexed: Path, cli, serve) -> None:
-    from aurora.server import QUEUE_PER_WORKER
+    from aurora.serve.server import QUEUE_PER_WORKER
 
     write(indexed, {"aurora.toml": "[server]\nworkers = 1\n"})
     server = serve(indexed)

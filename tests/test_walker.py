@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import write
 
-from aurora.walker import FoundFile, Skipped, WalkSettings, walk
+from aurora.index.walker import FoundFile, Skipped, WalkSettings, walk
 
 
 def walked(root: Path, **settings) -> tuple[list[str], list[tuple[str, str]]]:

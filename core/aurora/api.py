@@ -17,19 +17,21 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aurora import config as config_module
-from aurora.config import Config
+from aurora.cli.progress import Progress
+from aurora.common.layout import DATABASE_NAME, find_root, index_dir
+from aurora.config import layers as config_module
+from aurora.config.layers import Config
 from aurora.errors import AuroraError
-from aurora.layout import DATABASE_NAME, find_root, index_dir
-from aurora.pipeline import Pipeline, resolve
-from aurora.plugins import PluginHost
-from aurora.progress import Progress
-from aurora.search import Searcher, SearchRequest, SearchResponse, Waiting, check_request
-from aurora.store import Store
+from aurora.host.pipeline import Pipeline, resolve
+from aurora.host.registry import PluginHost
+from aurora.index.store import Store
+from aurora.search.engine import Searcher, Waiting
+from aurora.search.options import SearchRequest, check_request
+from aurora.search.results import SearchResponse
 
 if TYPE_CHECKING:
-    from aurora.indexer import IndexReport
-    from aurora.usage import Usage
+    from aurora.activation.usage import Usage
+    from aurora.index.indexer import IndexReport
 
 
 class Project:
@@ -66,7 +68,7 @@ class Project:
         progress: Progress | None = None,
     ) -> IndexReport:
         """Index the folder (incrementally unless ``rebuild``) and return what was done."""
-        from aurora.indexer import index_tree
+        from aurora.index.indexer import index_tree
 
         self.close()
         return index_tree(
@@ -118,7 +120,7 @@ class Project:
             if semantic is not None and wait:
                 searcher.open_lexical()  # the lexical side's start-up overlaps the model's load
         if semantic is not None and wait:  # outside the lock: a search waiting for its model holds up no other
-            from aurora.semantic import no_spinner
+            from aurora.semantic.source import no_spinner
 
             semantic.wait(request.wait_timeout, waiting or no_spinner)
         with self._lock:
@@ -134,7 +136,7 @@ class Project:
 
     def usage(self) -> Usage | None:
         """Return the access history of the index (None when ``[activation] enabled = false``)."""
-        from aurora.usage import Usage
+        from aurora.activation.usage import Usage
 
         usage, _ = Usage.open(index_dir(self.root), self.config)
         return usage
@@ -149,7 +151,7 @@ class Project:
     def _searcher(self, pipeline: str | None, backend: str | None) -> Searcher:
         key = (pipeline, backend)
         if key not in self._searchers:
-            from aurora.usage import Usage
+            from aurora.activation.usage import Usage
 
             resolved = self.pipeline(pipeline, backend)
             store = Store.open(index_dir(self.root) / DATABASE_NAME)

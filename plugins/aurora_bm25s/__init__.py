@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aurora.contract import Option, PluginDescription
-from aurora.hookspecs import hookimpl
+from aurora.host.contract import Option, PluginDescription
+from aurora.host.hookspecs import hookimpl
 from aurora_bm25s.analyzer import TOKENIZERS
 
 METHODS = ("lucene", "robertson", "atire")

@@ -18,7 +18,7 @@ from aurora_bm25s.builder import ANALYZER_FILE, VOCAB_FILE
 
 
 class Bm25Reader:
-    """A saved index opened for querying; implements :class:`aurora.contract.LexicalIndex`."""
+    """A saved index opened for querying; implements :class:`aurora.host.contract.LexicalIndex`."""
 
     def __init__(self, directory: Path) -> None:
         params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aurora.contract import ModelLocation, ModelSpec, Option, PluginDescription
-from aurora.hookspecs import hookimpl
+from aurora.host.contract import ModelLocation, ModelSpec, Option, PluginDescription
+from aurora.host.hookspecs import hookimpl
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 

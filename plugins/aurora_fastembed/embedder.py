@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from aurora.batching import length_batches
-from aurora.contract import ModelLocation, ModelSpec
 from aurora.errors import BackendNotInstalledError
+from aurora.host.contract import ModelLocation, ModelSpec
+from aurora.semantic.batching import length_batches
 from aurora_fastembed.locate import PACKAGED, cache_dir
 
 #: Characters after which the model's 256-token window is full (code is ~3-4 characters a token).

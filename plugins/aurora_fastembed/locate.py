@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from aurora.contract import ModelLocation, ModelSpec
-from aurora.models import find_in_hub_layout, has_files, locate_folder, package_folder
+from aurora.host.contract import ModelLocation, ModelSpec
+from aurora.semantic.models import find_in_hub_layout, has_files, locate_folder, package_folder
 
 #: Files a local model folder must hold for fastembed (an ONNX file and its tokenizer).
 REQUIRED = (("model.onnx", "onnx/model.onnx"), ("tokenizer.json",), ("config.json",))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aurora.contract import FusedHit, Hit, Option, PluginDescription
-from aurora.hookspecs import hookimpl
+from aurora.host.contract import FusedHit, Hit, Option, PluginDescription
+from aurora.host.hookspecs import hookimpl
 from aurora_fusion import ranked
 
 

@@ -28,8 +28,8 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from aurora.contract import FusedHit, Hit, Option, PluginDescription
-from aurora.hookspecs import hookimpl
+from aurora.host.contract import FusedHit, Hit, Option, PluginDescription
+from aurora.host.hookspecs import hookimpl
 from aurora_fusion import ranked
 
 

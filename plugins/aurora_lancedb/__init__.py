@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aurora.contract import Option, PluginDescription
-from aurora.hookspecs import hookimpl
+from aurora.host.contract import Option, PluginDescription
+from aurora.host.hookspecs import hookimpl
 
 
 @hookimpl

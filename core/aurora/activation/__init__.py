@@ -1,0 +1,1 @@
+"""Usage activation: the ACT-R model, the access history it reads, and ``aurora feedback``."""

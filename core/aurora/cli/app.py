@@ -1,0 +1,640 @@
+"""The ``aurora`` command line (typer).
+
+Start-up is a feature: this module imports only typer and the standard library at
+load time; each command imports what it needs when it runs, so ``aurora --help`` and
+``aurora plugins list`` never import numpy, bm25s or any model library.
+Errors a user can fix print one line (plus a hint) and exit with a documented code
+(docs/cli.md); Ctrl-C exits with 130.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from aurora import __version__
+from aurora.cli import console
+from aurora.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NO_RESULTS, AuroraError
+
+if TYPE_CHECKING:
+    from aurora.api import Project
+    from aurora.index.indexer import IndexReport
+
+_COMMON = {
+    "rich_markup_mode": None,
+    "pretty_exceptions_enable": False,
+    "no_args_is_help": True,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+app = typer.Typer(
+    name="aurora",
+    help="Local hybrid search for codebases and notes.\n\n"
+    'Index a folder once with `aurora index`, then `aurora search "query"` from anywhere inside it.',
+    add_completion=False,
+    **_COMMON,  # type: ignore[arg-type]
+)
+plugins_app = typer.Typer(help="Inspect installed plugins.", **_COMMON)  # type: ignore[arg-type]
+config_app = typer.Typer(help="Inspect the configuration.", **_COMMON)  # type: ignore[arg-type]
+app.add_typer(plugins_app, name="plugins")
+app.add_typer(config_app, name="config")
+models_app = typer.Typer(
+    help="List the embedding models of every pipeline and whether they are on this machine; fetch them.",
+    **{**_COMMON, "no_args_is_help": False},  # type: ignore[arg-type]
+)
+app.add_typer(models_app, name="models")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Mode(enum.StrEnum):
+    """Search modes."""
+
+    auto = "auto"
+    lexical = "lexical"
+    semantic = "semantic"
+    hybrid = "hybrid"
+
+
+class Color(enum.StrEnum):
+    """When to colour output."""
+
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+PipelineOption = Annotated[
+    str | None, typer.Option("--pipeline", "-p", help="Named pipeline from the configuration.", show_default=False)
+]
+BackendOption = Annotated[
+    str | None,
+    typer.Option("--backend", "-b", help="Use this plugin for every role it can fill.", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _guarded(command: F) -> F:
+    """Turn user-fixable errors into one line on stderr and Ctrl-C into exit code 130."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except AuroraError as exc:
+            console.error(exc.message, exc.hint)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            console.error("interrupted; nothing was changed" if command.__name__ == "index" else "interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    return run  # type: ignore[return-value]
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Print ``rows`` under ``header`` in aligned columns."""
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"aurora {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Local hybrid search for codebases and notes."""
+
+
+def _project(start: Path | None, *, exact: bool = False, indexed: bool = False) -> Project:
+    """Return the project at or above ``start`` (the current folder when None).
+
+    ``exact`` takes ``start`` itself as the root; ``indexed`` requires an existing index.
+    """
+    from aurora.api import Project, open_project
+    from aurora.common.layout import find_root
+    from aurora.errors import NoIndexError, UsageError
+
+    folder = start or Path.cwd()
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder")
+    if exact:
+        return Project(folder.resolve())
+    if indexed and find_root(folder) is None:
+        raise NoIndexError(f"no index at or above {folder}", hint="run `aurora index` in the project root first")
+    return open_project(folder)
+
+
+@app.command()
+@_guarded
+def index(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[PATH]",
+            help="Folder to index [default: the indexed folder above the current one, or the current one].",
+            show_default=False,
+        ),
+    ] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-read every file and rebuild all indexes.")] = False,
+    pipeline: PipelineOption = None,
+    backend: BackendOption = None,
+    json_output: JsonOption = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every warning.")] = False,
+) -> None:
+    """Index a folder: code by function and class, Markdown by section, other text by lines.
+
+    Re-indexing is incremental: unchanged files are skipped, changed and deleted ones
+    updated. Honours .gitignore and .auroraignore.
+    """
+    from aurora.cli.progress import Progress
+
+    project = _project(path, exact=path is not None)
+    report = project.index(
+        pipeline=pipeline, backend=backend, rebuild=rebuild, progress=Progress.for_terminal(quiet or json_output)
+    )
+    failure = report.semantic_error
+    if json_output:
+        console.print_json(report.to_dict())
+    elif not quiet:
+        _print_index_report(project, report, verbose)
+    if failure:
+        if not json_output:
+            console.error(failure.message, failure.hint)
+        raise typer.Exit(failure.exit_code)
+
+
+def _print_index_report(project: Project, report: IndexReport, verbose: bool) -> None:
+    if report.recreated:
+        console.warn(f"rebuilt the index from scratch: {report.recreated}")
+    shown = report.warnings if verbose else report.warnings[:10]
+    for warning in shown:
+        console.warn(warning)
+    if len(shown) < len(report.warnings):
+        console.warn(f"... and {len(report.warnings) - len(shown):,} more (see --verbose)")
+    where = "" if project.root == Path.cwd().resolve() else f"{project.root}: "
+    print(where + report.summary())
+
+
+@models_app.callback(invoke_without_command=True)
+@_guarded
+def models_command(
+    context: typer.Context,
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Project folder [default: current].")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the embedding models of every pipeline and installed embedder, and whether they are on disk.
+
+    Looks at the filesystem only: no model library is imported.
+    """
+    if context.invoked_subcommand is not None:
+        return
+    from aurora.semantic.report import model_rows
+
+    rows = model_rows(_project(root))
+    if json_output:
+        console.print_json([row._asdict() for row in rows])
+        return
+    _print_table(
+        ("PIPELINE", "PLUGIN", "MODEL", "AVAILABLE", "WHERE"),
+        [
+            (
+                r.pipeline,
+                r.plugin,
+                r.model,
+                "yes" if r.available else "no",
+                f"{r.source}: {r.path}" if r.path else r.source,
+            )
+            for r in rows
+        ],
+    )
+
+
+@models_app.command("fetch")
+@_guarded
+def models_fetch(
+    pipeline: PipelineOption = None,
+    backend: BackendOption = None,
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Project folder [default: current].")] = None,
+) -> None:
+    """Download the pipeline's model (the library's usual way; needs the network) unless it is already here."""
+    from aurora.common.layout import index_dir
+    from aurora.semantic import vectors
+
+    project = _project(root)
+    role = project.pipeline(pipeline, backend).semantic(index_dir(project.root))
+    location = vectors.locate(project.host, role)
+    if location is None:
+        print(f"downloading {role.model_id} with {role.embedder.name} ...", file=sys.stderr)
+        vectors.load_embedder(project.host, role, None)
+        location = vectors.locate(project.host, role)
+    where = f"{location.source}: {location.path}" if location else "in the library's own cache"
+    print(f"{role.model_id} ({role.embedder.name}) is on this machine, {where}")
+
+
+@app.command()
+@_guarded
+def feedback(
+    targets: Annotated[
+        list[str],
+        typer.Argument(metavar="RESULT...", help="PATH:START-END as `aurora search` shows it, PATH:LINE or PATH."),
+    ],
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Mark results as useful: they rank higher in later searches (ACT-R activation, docs/activation.md)."""
+    from aurora.activation.feedback import mark_useful
+    from aurora.common.layout import DATABASE_NAME, index_dir
+    from aurora.errors import UsageError
+    from aurora.index.store import Store
+
+    project = _project(root, indexed=True)
+    usage = project.usage()
+    if usage is None:
+        raise UsageError("activation is off", hint="set enabled = true under [activation] in aurora.toml")
+    store = Store.open(index_dir(project.root) / DATABASE_NAME)
+    try:
+        marked = mark_useful(store, usage, project.root, targets, Path.cwd())
+    finally:
+        store.close()
+        usage.close()
+    if json_output:
+        console.print_json(
+            [
+                {
+                    "path": m.chunk.path,
+                    "line_start": m.chunk.line_start,
+                    "line_end": m.chunk.line_end,
+                    "symbol": m.chunk.symbol,
+                    "probability": round(m.probability, 4),
+                }
+                for m in marked
+            ]
+        )
+        return
+    for m in marked:
+        symbol = f"  {m.chunk.symbol}" if m.chunk.symbol else ""
+        print(
+            f"marked {m.chunk.path}:{m.chunk.line_start}-{m.chunk.line_end}{symbol}  (activation {m.probability:.2f})"
+        )
+
+
+@app.command()
+@_guarded
+def stats(
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="Most active chunks to list.")] = 10,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the index: files, chunks, size on disk, embedding models and the most used chunks."""
+    from aurora.cli.stats import index_stats
+
+    document = index_stats(_project(root, indexed=True), top)
+    if json_output:
+        console.print_json(document)
+        return
+    sizes = document["size_bytes"]
+    print(f"index      {document['root']}")
+    print(f"files      {document['files']:,}   chunks {document['chunks']:,}")
+    parts = ", ".join(f"{name} {_megabytes(size)}" for name, size in sizes.items() if name != "total" and size)
+    print(f"on disk    {_megabytes(sizes['total'])} ({parts})")
+    for model in document["models"] or [{"model": "none (lexical only)", "dimension": None}]:
+        dimension = (
+            f", {model['dimension']} dimensions, embedded with {model['embedder']}" if model["dimension"] else ""
+        )
+        print(f"model      {model['model']}{dimension}")
+    print(f"accesses   {document['accesses']:,} recorded")
+    for item in document["most_active"]:
+        ago = _ago(item["last_access_s_ago"])
+        count = f"{item['accesses']:g} access" + ("" if item["accesses"] == 1 else "es")
+        print(f"  {item['probability']:.2f}  {item['chunk']}  ({count}, last {ago} ago)")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _ago(seconds: float) -> str:
+    for unit, length in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= length:
+            return f"{seconds / length:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+@app.command()
+@_guarded
+def search(
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="What to look for: words, identifiers or a question.")],
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="Number of results [default: 10].", show_default=False)
+    ] = None,
+    json_output: JsonOption = False,
+    files: Annotated[bool, typer.Option("--files", "-l", help="Rank files (best chunk per file).")] = False,
+    mode: Annotated[
+        Mode | None,
+        typer.Option("--mode", "-m", help="auto, lexical, semantic or hybrid [default: the pipeline's, auto]."),
+    ] = None,
+    pipeline: PipelineOption = None,
+    backend: BackendOption = None,
+    root: Annotated[
+        Path | None,
+        typer.Option("--root", "-C", help="Indexed folder [default: found from the current folder upwards]."),
+    ] = None,
+    color: Annotated[Color, typer.Option("--color", help="Colour the output.")] = Color.auto,
+    wait: Annotated[
+        bool | None,
+        typer.Option(
+            "--wait/--no-wait",
+            help="Wait for a model that is still loading, or answer lexically at once "
+            "[default: [search] wait, auto: wait for a model that loaded within 3 s last time].",
+            show_default=False,
+        ),
+    ] = None,
+    wait_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-timeout", help="Seconds to wait for the model [default: 60].", show_default=False, metavar="SECONDS"
+        ),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show each signal's score, rank and share of the fused score.")
+    ] = False,
+    no_server: Annotated[
+        bool, typer.Option("--no-server", help="Search in this process even when `aurora serve` runs for the index.")
+    ] = False,
+) -> None:
+    """Search the index: path:lines, symbol, score and the matching lines of each result.
+
+    A running `aurora serve` for the index answers (models loaded, fast); otherwise the
+    search runs here. With an embedder the model loads in the background while BM25
+    ranks; a search that cannot use it (still loading, not downloaded, not installed,
+    broken) answers lexically and says why. Exit status: 0 results found, 1 no results,
+    2 usage or index error.
+    """
+    from aurora.cli.progress import Progress
+    from aurora.serve.client import print_answer
+
+    project = _project(root, indexed=True)
+    if not no_server:
+        from aurora.serve.autostart import maybe_start_server
+
+        maybe_start_server(project, sys.stdout)
+    response = project.search(
+        query,
+        limit=limit,
+        mode=mode.value if mode else None,
+        pipeline=pipeline,
+        backend=backend,
+        files=files,
+        wait=wait,
+        wait_timeout=wait_timeout,
+        explain=explain,
+        background=False,  # this process exits after answering: it loads a model only to wait for it
+        waiting=Progress.for_terminal(False).spinner,
+    )
+    text = None
+    if not json_output:
+        from aurora.cli.render import results_text
+
+        text = results_text(response, console.use_color(color.value, sys.stdout), Path.cwd())
+    code = print_answer(response.to_dict(), text, json_output)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+@_guarded
+def serve(
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http",
+            metavar="[HOST:]PORT",
+            help="Also answer JSON over HTTP; a bare PORT listens on 127.0.0.1 only.",
+            show_default=False,
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--idle-timeout",
+            metavar="SECONDS",
+            help="Stop after this long without a request, 0: never [default: [server] idle_timeout, 1800].",
+            show_default=False,
+        ),
+    ] = None,
+    status: Annotated[bool, typer.Option("--status", help="Show the running server of the index and exit.")] = False,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the running server of the index.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Keep the index, its models and caches loaded, and answer every `aurora search` for it fast.
+
+    Listens on a Unix socket only you can open; `aurora search` uses it by itself.
+    Stops on Ctrl-C, `aurora serve --stop`, or after --idle-timeout seconds without a request.
+    """
+    from aurora.errors import UsageError
+    from aurora.serve.endpoint import Endpoint
+
+    project = _project(root, indexed=True)
+    endpoint = Endpoint(str(project.root))
+    if status or stop:
+        from aurora.serve.client import server_status, stop_server
+
+        if status and stop:
+            raise UsageError("--status and --stop do not go together")
+        if stop:
+            stopped = stop_server(endpoint)
+            print(f"stopped the server of {project.root}" if stopped else f"no server runs for {project.root}")
+            return
+        document = server_status(endpoint)
+        if json_output:
+            console.print_json(document)
+        elif document is None:
+            print(f"no server runs for {project.root}")
+        else:
+            _print_server_status(document)
+        if document is None:
+            raise typer.Exit(EXIT_NO_RESULTS)
+        return
+    from aurora.serve.server import WarmServer, install_signal_handlers, parse_http_address
+
+    timeout = idle_timeout if idle_timeout is not None else project.config.get("server", "idle_timeout")
+    if not 0 <= timeout <= 604_800:
+        raise UsageError(f"--idle-timeout must be from 0 to 604800 seconds (got {timeout:g})")
+    server = WarmServer(
+        project.root,
+        idle_timeout=timeout,
+        workers=project.config.get("server", "workers"),
+        http=parse_http_address(http) if http is not None else None,
+        endpoint=endpoint,
+    )
+    install_signal_handlers(server)
+    server.run()
+
+
+def _print_server_status(document: dict[str, Any]) -> None:
+    print(f"server     pid {document['pid']}, up {_ago(document['uptime_s'])}, for {document['root']}")
+    print(f"socket     {document['socket']}" + (f"   http {document['http']}" if document.get("http") else ""))
+    print(f"requests   {document['requests']:,} ({document['errors']:,} errors), {document['workers']} workers")
+    idle = document["idle_timeout_s"]
+    print(f"memory     {document['rss_mb']} MB   idle stop {'never' if not idle else _ago(idle)}")
+    for model in document["models"]:
+        took = f", loaded in {model['load_s']:.2f} s" if model["load_s"] is not None else ""
+        print(f"model      {model['model']}: {model['state']}{took}")
+
+
+@app.command()
+@_guarded
+def mcp(
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+) -> None:
+    """Serve the index to AI coding assistants: a Model Context Protocol server on stdin/stdout.
+
+    Tools: search, index, stats, models. Uses a running `aurora serve` when there is one.
+    Register it with your client as the command `aurora mcp --root /path/to/project` (docs/mcp.md).
+    """
+    from aurora.serve.mcp import serve_stdio
+
+    serve_stdio(_project(root).root)
+
+
+@app.command("eval")
+@_guarded
+def evaluate(
+    dataset: Annotated[
+        Path, typer.Argument(metavar="DATASET", help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.")
+    ],
+    split: Annotated[str, typer.Option("--split", help="Qrels split to evaluate.")] = "test",
+    mode: Annotated[Mode | None, typer.Option("--mode", "-m", help="Search mode [default: the pipeline's].")] = None,
+    pipeline: PipelineOption = None,
+    backend: BackendOption = None,
+    max_queries: Annotated[
+        int | None, typer.Option("--max-queries", min=1, help="Evaluate only the first N queries.")
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="Keep the corpus index in this folder and reuse it [default: a temporary one]."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Score a pipeline on a BEIR dataset: nDCG@10, Recall@100 and query latency."""
+    from aurora.cli.progress import Progress
+    from aurora.errors import UsageError
+    from aurora.evaluation.beir import evaluate as run_evaluation
+
+    if not dataset.is_dir():
+        raise UsageError(f"{dataset}: no such folder")
+    project = _project(None)
+    report = run_evaluation(
+        dataset,
+        split,
+        project.pipeline(pipeline, backend),
+        project.host,
+        mode.value if mode else None,
+        Progress.for_terminal(json_output),
+        max_queries=max_queries,
+        store_dir=store.resolve() if store else None,
+    )
+    if json_output:
+        console.print_json(report.to_dict())
+    else:
+        print(report.text())
+
+
+@plugins_app.command("list")
+@_guarded
+def plugins_list(json_output: JsonOption = False) -> None:
+    """List installed plugins from their entry points (imports none of them)."""
+    from aurora.host.registry import discover
+
+    entries = discover()
+    if json_output:
+        console.print_json([entry.to_dict() for entry in entries])
+        return
+    _print_table(
+        ("NAME", "ROLE", "DISTRIBUTION", "VERSION", "MODULE"),
+        [(e.name, e.role, e.distribution or "-", e.version or "-", e.value) for e in entries],
+    )
+
+
+@config_app.command("show")
+@_guarded
+def config_show(
+    pipeline: PipelineOption = None,
+    backend: BackendOption = None,
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Project folder [default: current].")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Print the effective configuration and where each value came from."""
+    from aurora.config.report import effective_settings
+
+    project = _project(root)
+    rows = effective_settings(project, pipeline, backend)
+    if json_output:
+        console.print_json(
+            {
+                "root": str(project.root),
+                "sources": project.config.sources,
+                "values": {key: {"value": value, "source": source} for key, value, source in rows},
+            }
+        )
+        return
+    print(f"# root: {project.root}")
+    print(f"# sources, lowest precedence first: {'; '.join(project.config.sources)}")
+    width = max(len(f"{key} = {json.dumps(value)}") for key, value, _ in rows)
+    for key, value, source in rows:
+        print(f"{key} = {json.dumps(value)}".ljust(width) + f"  # {source}")
+
+
+def main() -> None:
+    """Run the CLI; an unexpected exception is a bug and is reported with its traceback."""
+    try:
+        app(prog_name="aurora")
+    except SystemExit as exit_:
+        _leave_loads_behind(exit_.code)
+        raise
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        console.error(
+            "internal error: this is a bug in Aurora or one of its plugins; please report it with the traceback"
+        )
+        _leave_loads_behind(EXIT_INTERNAL_ERROR)
+        sys.exit(EXIT_INTERNAL_ERROR)
+
+
+def _leave_loads_behind(code: object) -> None:
+    """Exit at once, skipping interpreter teardown, once a model was loaded or is loading in the background.
+
+    The answer is out and everything the command wrote is committed; what remains is
+    tearing down ONNX Runtime or PyTorch (their thread pools and hundreds of modules),
+    which took a quarter of a second here, or, under a thread that is halfway through
+    importing torch, seconds or a crash. The model is of no more use to this process.
+    """
+    loader_module = sys.modules.get("aurora.semantic.loader")
+    if loader_module is None or not loader_module.loader().used():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (| head): the answer was read or is not wanted
+            pass
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))

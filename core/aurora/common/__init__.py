@@ -1,0 +1,1 @@
+"""Plumbing shared by every subsystem: where indexes and user files live."""

@@ -1,0 +1,1 @@
+"""Configuration: layered TOML files, validation of values against declared options, ``aurora config show``."""

@@ -1,0 +1,331 @@
+"""Layered TOML configuration that remembers where every value came from.
+
+Sources, lowest precedence first (later ones override single keys of earlier ones):
+
+1. built-in defaults;
+2. the user file ``$XDG_CONFIG_HOME/aurora/config.toml`` (``~/.config/aurora/config.toml``);
+3. ``[tool.aurora]`` in ``<root>/pyproject.toml``;
+4. ``<root>/aurora.toml``;
+5. command-line flags (``--pipeline``, ``--backend``, ``--mode``, ``--limit``), which the
+   commands apply on top of this configuration.
+
+Tables merge key by key; any other value (lists included) replaces the earlier one.
+Keys of a pipeline's role tables other than ``plugin`` are plugin options, checked
+against the plugin's own declaration when the pipeline loads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from aurora.config.validation import check_value
+from aurora.errors import ConfigError
+from aurora.host.contract import Option
+
+Key = tuple[str, ...]
+
+BUILTIN = "built-in default"
+COMMAND_LINE = "command line"
+
+#: The roles a pipeline fills (chunkers are chosen per index, in ``[index]``).
+ROLES = ("lexical", "embedder", "store", "fusion", "reranker")
+MODES = ("auto", "lexical", "semantic", "hybrid")
+
+#: The host's own settings (plugin options are declared by the plugins).
+HOST_OPTIONS: dict[Key, Option] = {
+    ("default_pipeline",): Option("default", "pipeline used when --pipeline is not given"),
+    ("index", "exclude"): Option([], "extra gitignore-style patterns to skip", list),
+    ("index", "hidden"): Option(False, "index hidden files and folders", bool),
+    ("index", "follow_symlinks"): Option(False, "follow symbolic links", bool),
+    ("index", "max_file_size"): Option(1_048_576, "skip files larger than this (bytes)", int, minimum=1),
+    ("index", "window_lines"): Option(50, "lines per chunk of plain text", int, minimum=5, maximum=5000),
+    ("index", "window_overlap"): Option(5, "lines shared by neighbouring text chunks", int, minimum=0),
+    ("index", "max_chunk_lines"): Option(150, "longer functions and sections are split", int, minimum=10),
+    ("index", "chunkers"): Option(
+        ["python", "markdown"],
+        "chunker plugins by preference: the first that handles a file's language splits it",
+        list,
+    ),
+    ("index", "fallback_chunker"): Option("windows", "chunker plugin for files no listed chunker handles"),
+    ("search", "limit"): Option(10, "results to show", int, minimum=1, maximum=10_000),
+    ("search", "snippet_lines"): Option(3, "snippet lines per result", int, minimum=0, maximum=100),
+    ("search", "wait"): Option(
+        "auto",
+        "wait for a model that is still loading: true, false, or auto (when it loaded quickly before)",
+        object,
+        choices=("auto", True, False),
+    ),
+    ("search", "wait_timeout"): Option(60.0, "seconds to wait for a loading model", float, minimum=0.1, maximum=3600),
+    ("activation", "enabled"): Option(True, "rank recently and often used chunks higher", bool),
+    ("activation", "record_top"): Option(
+        3, "top results of a search recorded as used (0: none)", int, minimum=0, maximum=100
+    ),
+    ("activation", "feedback_weight"): Option(
+        5.0, "weight of `aurora feedback` vs a shown result", float, minimum=0.1, maximum=1000
+    ),
+    ("activation", "decay"): Option(0.5, "ACT-R decay d in ln(sum t^-d)", float, minimum=0.05, maximum=0.95),
+    ("activation", "threshold"): Option(
+        -4.0, "activation with retrieval probability 1/2", float, minimum=-30, maximum=30
+    ),
+    ("activation", "noise"): Option(1.0, "spread s of the retrieval probability", float, minimum=0.05, maximum=10),
+    ("activation", "max_history"): Option(
+        100, "accesses kept per chunk; older ones are merged", int, minimum=1, maximum=100_000
+    ),
+    ("server", "autostart"): Option(
+        "auto",
+        "start `aurora serve` in the background at a search when none runs: true, false, or auto "
+        "(on an interactive terminal, outside CI)",
+        object,
+        choices=("auto", True, False),
+    ),
+    ("server", "idle_timeout"): Option(
+        1800.0, "seconds without a request before the server stops (0: never)", float, minimum=0, maximum=604_800
+    ),
+    ("server", "workers"): Option(8, "requests the server handles at once", int, minimum=1, maximum=256),
+}
+
+#: Signals a pipeline can weight in ``[pipelines.NAME.weights]``.
+SIGNALS = ("lexical", "semantic", "activation")
+WEIGHT = Option(1.0, "weight of the signal in fusion", float, minimum=0.0, maximum=100.0)
+#: Activation 0.2: in bench/activation.py's sessions it lifted queries with feedback by about 3 points of
+#: nDCG@10 and cost the others under 1 (0.5 cost them 1.2 and 5.7 points on SciFact and CoSQA).
+DEFAULT_WEIGHTS = {"lexical": 1.0, "semantic": 1.0, "activation": 0.2}
+
+PIPELINE_OPTIONS: dict[str, Option] = {
+    "description": Option("", "what the pipeline is for"),
+    "mode": Option("auto", "search mode when --mode is not given (auto: hybrid with an embedder)", choices=MODES),
+}
+
+BUILTIN_PIPELINES: dict[str, Any] = {
+    "default": {
+        "description": "BM25 over code-aware tokens; hybrid with --backend fastembed or sentence-transformers",
+        "mode": "auto",
+        "lexical": {"plugin": "bm25s"},
+    },
+}
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+
+
+class RoleConfig(NamedTuple):
+    """The plugin chosen for one role of a pipeline and the options given for it."""
+
+    role: str
+    plugin: str
+    plugin_source: str
+    options: Mapping[str, tuple[Any, str]]
+
+
+class PipelineConfig(NamedTuple):
+    """A named pipeline: its mode and the plugin (with options) filling each role."""
+
+    name: str
+    mode: str
+    description: str
+    roles: Mapping[str, RoleConfig]
+    removed: frozenset[str] = frozenset()
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS
+
+
+class Config:
+    """The merged configuration: leaf keys mapped to (value, source)."""
+
+    def __init__(self, values: dict[Key, tuple[Any, str]], sources: list[str]) -> None:
+        self._values = values
+        self.sources = sources
+
+    def get(self, *key: str) -> Any:
+        """Return the value at ``key`` (a host setting, so a default always exists)."""
+        return self._values[key][0]
+
+    def source(self, *key: str) -> str:
+        """Return where the value at ``key`` came from."""
+        return self._values[key][1]
+
+    def items(self) -> Iterator[tuple[Key, Any, str]]:
+        """Yield (key, value, source) for every leaf, sorted by key."""
+        for key in sorted(self._values):
+            value, source = self._values[key]
+            yield key, value, source
+
+    def fingerprint(self) -> str:
+        """Return a string that changes whenever any effective value changes."""
+        return json.dumps(sorted((list(key), value) for key, (value, _) in self._values.items()), default=str)
+
+    def pipeline_names(self) -> list[str]:
+        """Return the names of all configured pipelines."""
+        return sorted({key[1] for key in self._values if key[0] == "pipelines"})
+
+    def pipeline(self, name: str | None = None) -> PipelineConfig:
+        """Return the pipeline ``name`` (the default pipeline when ``None``)."""
+        name = name or self.get("default_pipeline")
+        if name not in self.pipeline_names():
+            where = self.source("default_pipeline") if name == self.get("default_pipeline") else COMMAND_LINE
+            raise ConfigError(
+                f"{where}: unknown pipeline '{name}'; available: {', '.join(self.pipeline_names())}",
+                hint="define it under [pipelines.NAME] in aurora.toml, or pick one of the available ones",
+            )
+        prefix = ("pipelines", name)
+        settings = {k[2]: v for k, v in self._values.items() if k[:2] == prefix and len(k) == 3}
+        roles = {}
+        removed = set()
+        for role in ROLES:
+            table = {k[3]: v for k, v in self._values.items() if k[:3] == (*prefix, role) and len(k) == 4}
+            plugin = table.pop("plugin", None)
+            if plugin is None or plugin[0] == "none":
+                if table:
+                    some_source = next(iter(table.values()))[1]
+                    raise ConfigError(
+                        f"{some_source}: pipelines.{name}.{role} has options but no plugin",
+                        hint=f'add plugin = "NAME" to [pipelines.{name}.{role}]',
+                    )
+                if plugin is not None:
+                    removed.add(role)
+                continue
+            roles[role] = RoleConfig(role=role, plugin=plugin[0], plugin_source=plugin[1], options=table)
+        return PipelineConfig(
+            name=name,
+            mode=settings.get("mode", (PIPELINE_OPTIONS["mode"].default, BUILTIN))[0],
+            description=settings.get("description", ("", BUILTIN))[0],
+            roles=roles,
+            removed=frozenset(removed),
+            weights={
+                signal: float(self._values.get((*prefix, "weights", signal), (default, BUILTIN))[0])
+                for signal, default in DEFAULT_WEIGHTS.items()
+            },
+        )
+
+
+def user_config_path() -> Path:
+    """Return the user configuration file path (it need not exist)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "aurora" / "config.toml"
+
+
+def load(root: Path | None) -> Config:
+    """Read and merge every configuration source for the project at ``root``."""
+    values: dict[Key, tuple[Any, str]] = {}
+    sources = [BUILTIN]
+    _merge(values, _builtin_table(), BUILTIN)
+    layers: list[tuple[Path, Key]] = [(user_config_path(), ())]
+    if root is not None:
+        layers += [(root / "pyproject.toml", ("tool", "aurora")), (root / "aurora.toml", ())]
+    for path, subtable in layers:
+        table = _read_toml(path)
+        for depth, part in enumerate(subtable, start=1):
+            table = table.get(part, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: [{'.'.join(subtable[:depth])}] must be a table")
+        if table:
+            label = f"{path}" if not subtable else f"{path} [{'.'.join(subtable)}]"
+            _merge(values, _normalise(table, label), label)
+            sources.append(label)
+    _validate(values)
+    return Config(values, sources)
+
+
+def _builtin_table() -> dict[str, Any]:
+    table: dict[str, Any] = {"pipelines": BUILTIN_PIPELINES}
+    for key, option in HOST_OPTIONS.items():
+        node = table
+        for part in key[:-1]:
+            node = node.setdefault(part, {})
+        node[key[-1]] = option.default
+    return table
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: invalid TOML: the file is not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        position = _TOML_POSITION.search(message)
+        where = f"{path}:{position[1]}:{position[2]}" if position else str(path)
+        raise ConfigError(
+            f"{where}: invalid TOML: {_TOML_POSITION.sub('', message)}",
+            hint="fix the syntax at that line (https://toml.io)",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _normalise(table: dict[str, Any], label: str) -> dict[str, Any]:
+    """Expand ``lexical = "bm25s"`` shorthands into ``lexical = {plugin = "bm25s"}``."""
+    pipelines = table.get("pipelines")
+    if pipelines is None:
+        return table
+    if not isinstance(pipelines, dict):
+        raise ConfigError(f"{label}: pipelines must be a table of named pipelines, like [pipelines.default]")
+    for name, pipeline in pipelines.items():
+        if not isinstance(pipeline, dict):
+            raise ConfigError(f"{label}: pipelines.{name} must be a table, like [pipelines.{name}]")
+        for role in ROLES:
+            if isinstance(pipeline.get(role), str):
+                pipeline[role] = {"plugin": pipeline[role]}
+    return table
+
+
+def _merge(values: dict[Key, tuple[Any, str]], table: Mapping[str, Any], label: str, prefix: Key = ()) -> None:
+    for name, value in table.items():
+        key = (*prefix, name)
+        if isinstance(value, dict):
+            _merge(values, value, label, key)
+        else:
+            values[key] = (value, label)
+
+
+def _validate(values: dict[Key, tuple[Any, str]]) -> None:
+    for key, (value, source) in list(values.items()):
+        dotted = ".".join(key)
+        if key in HOST_OPTIONS:
+            values[key] = (check_value(dotted, value, HOST_OPTIONS[key], source), source)
+        elif key[0] == "pipelines":
+            _validate_pipeline_key(key, value, source)
+        elif key[0] in ("index", "search", "activation", "server") and len(key) == 1:
+            raise ConfigError(f"{source}: {dotted} must be a table, like [{dotted}]")
+        else:
+            section = [".".join(k) for k in HOST_OPTIONS if k[: len(key) - 1] == key[:-1]]
+            allowed = ", ".join(section) if section and len(key) > 1 else _top_level_keys()
+            raise ConfigError(f"{source}: unknown key {dotted}; allowed: {allowed}")
+    overlap, lines = values[("index", "window_overlap")], values[("index", "window_lines")]
+    if overlap[0] >= lines[0]:
+        raise ConfigError(f"{overlap[1]}: index.window_overlap must be smaller than index.window_lines ({lines[0]})")
+
+
+def _validate_pipeline_key(key: Key, value: Any, source: str) -> None:
+    dotted = ".".join(key)
+    if len(key) < 3:
+        raise ConfigError(f"{source}: {dotted} must be a table, like [pipelines.NAME]")
+    field = key[2]
+    if len(key) == 3 and field in PIPELINE_OPTIONS:
+        check_value(dotted, value, PIPELINE_OPTIONS[field], source)
+    elif len(key) == 3 and field in ROLES:
+        raise ConfigError(f'{source}: {dotted} must be a plugin name or a table, like {field} = "bm25s"')
+    elif len(key) == 4 and field == "weights" and key[3] in SIGNALS:
+        check_value(dotted, value, WEIGHT, source)
+    elif len(key) == 3 and field == "weights":
+        raise ConfigError(f"{source}: {dotted} must be a table, like [pipelines.{key[1]}.weights]")
+    elif len(key) == 4 and field in ROLES:
+        if key[3] == "plugin" and not (isinstance(value, str) and value.strip()):
+            raise ConfigError(f"{source}: {dotted} must be a plugin name (a string); see `aurora plugins list`")
+    else:
+        if field == "weights":
+            raise ConfigError(f"{source}: unknown key {dotted}; allowed in weights: {', '.join(SIGNALS)}")
+        allowed = ", ".join([*PIPELINE_OPTIONS, *ROLES, "weights"])
+        raise ConfigError(f"{source}: unknown key {dotted}; allowed in a pipeline: {allowed}")
+
+
+def _top_level_keys() -> str:
+    return "default_pipeline, [index], [search], [activation], [server], [pipelines.NAME]"

@@ -1,0 +1,1 @@
+"""``aurora eval``: score a pipeline on benchmark datasets."""

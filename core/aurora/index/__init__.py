@@ -1,0 +1,1 @@
+"""Indexing: walk a tree, chunk its files, store chunks in SQLite, build lexical indexes."""

@@ -1,0 +1,395 @@
+"""Indexing runs: bring the store and the derived indexes up to date with a source.
+
+A run takes an exclusive lock on the index folder, applies every change in one store
+transaction, rebuilds the lexical index when anything it depends on changed, and
+commits. Ctrl-C or a kill at any point leaves the previous index as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aurora.cli.progress import Progress
+from aurora.common.layout import DATABASE_NAME, LEXICAL_DIRNAME, LOCK_NAME, index_dir
+from aurora.config.layers import Config
+from aurora.errors import (
+    AuroraError,
+    CorruptIndexError,
+    IndexInterruptedError,
+    IndexLockedError,
+    IndexVersionError,
+    NoIndexError,
+)
+from aurora.host.contract import Embedder
+from aurora.host.pipeline import Pipeline
+from aurora.host.registry import PluginHost
+from aurora.index import lexical
+from aurora.index.chunking import ChunkSettings
+from aurora.index.sources import SourceFile, read_file
+from aurora.index.store import FileState, Store
+from aurora.index.walker import FoundFile, Skipped, WalkSettings, walk
+from aurora.semantic import vectors
+
+#: Metadata key of the chunk settings the stored chunks were made with.
+CHUNKING_KEY = "chunking"
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run did; ``summary()`` is the one line the CLI prints."""
+
+    root: str
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    lexical_rebuilt: bool = False
+    semantic: dict[str, Any] | None = None
+    semantic_error: AuroraError | None = None
+    recreated: str | None = None
+    files: int = 0
+    chunks: int = 0
+    elapsed_s: float = 0.0
+
+    def summary(self) -> str:
+        """Return a one-line summary of the run."""
+        line = (
+            f"Indexed {_count(self.files, 'file')} ({_count(self.chunks, 'chunk')}) in {self.elapsed_s:.1f}s: "
+            f"{self.added:,} new, {self.changed:,} changed, {self.removed:,} removed, {self.unchanged:,} unchanged"
+        )
+        if self.semantic:
+            done = self.semantic
+            line += f"; embedded {_count(done['embedded'], 'chunk')}"
+            if done["embedded"]:
+                line += f" at {done['chunks_per_s']:,.0f}/s"
+            if done["reused"]:
+                line += f" ({done['reused']:,} reused)"
+        if self.skipped:
+            line += "; skipped " + ", ".join(f"{n:,} {reason}" for reason, n in sorted(self.skipped.items()))
+        if self.warnings:
+            line += f"; {_count(len(self.warnings), 'warning')}"
+        return line
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as a JSON-ready dict."""
+        return {
+            "root": self.root,
+            "files": self.files,
+            "chunks": self.chunks,
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "skipped": dict(self.skipped),
+            "warnings": self.warnings,
+            "lexical_rebuilt": self.lexical_rebuilt,
+            "semantic": self.semantic,
+            "error": {"message": self.semantic_error.message, "hint": self.semantic_error.hint}
+            if self.semantic_error
+            else None,
+            "recreated": self.recreated,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def walk_settings(config: Config) -> WalkSettings:
+    """Return the walker settings from the ``[index]`` configuration."""
+    return WalkSettings(
+        exclude=tuple(config.get("index", "exclude")),
+        hidden=config.get("index", "hidden"),
+        follow_symlinks=config.get("index", "follow_symlinks"),
+        max_file_size=config.get("index", "max_file_size"),
+    )
+
+
+def chunk_settings(config: Config) -> ChunkSettings:
+    """Return the chunker settings from the ``[index]`` configuration."""
+    return ChunkSettings(
+        window_lines=config.get("index", "window_lines"),
+        window_overlap=config.get("index", "window_overlap"),
+        max_chunk_lines=config.get("index", "max_chunk_lines"),
+    )
+
+
+def index_tree(
+    root: Path, config: Config, pipeline: Pipeline, host: PluginHost, progress: Progress, rebuild: bool = False
+) -> IndexReport:
+    """Index (or incrementally re-index) the files under ``root`` into ``root/.aurora``."""
+    report = IndexReport(root=str(root))
+    chunking = chunk_settings(config)
+    chunking_key = json.dumps(chunking._asdict(), sort_keys=True)
+
+    def apply(store: Store) -> None:
+        settings_changed = store.get_meta(CHUNKING_KEY) not in (None, chunking_key)
+        if settings_changed:
+            report.warnings.append("the chunk settings changed, so every file was read again")
+        known = {} if rebuild or settings_changed else store.file_states()
+        if not known:
+            store.delete_files(store.file_states())
+        store.set_meta(CHUNKING_KEY, chunking_key)
+        found = _scan(root, walk_settings(config), known, progress, report)
+        report.removed = sum(1 for path in known if path not in found.seen)
+        store.delete_files(path for path in known if path not in found.seen)
+        with progress.task("Reading", total=len(found.to_read)) as advance:
+            for item in found.to_read:
+                _apply_file(store, root, item, known.get(item.path), chunking, report)
+                advance(1)
+
+    _run(index_dir(root), pipeline, host, progress, report, apply, rebuild)
+    return report
+
+
+def index_documents(
+    folder: Path, documents: Iterable[SourceFile], pipeline: Pipeline, host: PluginHost, progress: Progress
+) -> IndexReport:
+    """Index ready-made documents (one chunk each, e.g. a BEIR corpus) into ``folder``."""
+    report = IndexReport(root=str(folder))
+
+    def apply(store: Store) -> None:
+        known = store.file_states()
+        seen = set()
+        for document in documents:
+            seen.add(document.path)
+            _store_source(store, document, known.get(document.path), report)
+        report.removed = sum(1 for path in known if path not in seen)
+        store.delete_files(path for path in known if path not in seen)
+
+    _run(folder, pipeline, host, progress, report, apply, rebuild=False)
+    return report
+
+
+def _run(
+    folder: Path,
+    pipeline: Pipeline,
+    host: PluginHost,
+    progress: Progress,
+    report: IndexReport,
+    apply: Callable[[Store], None],
+    rebuild: bool,
+) -> None:
+    """Lock ``folder``, apply the changes and refresh derived indexes in one transaction."""
+    pipeline.require_lexical()
+    started = time.perf_counter()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _keep_out_of_git(folder)
+    except OSError as exc:
+        raise _unwritable(folder, exc) from None
+    lexical_folder = folder / LEXICAL_DIRNAME
+    with _exclusive_lock(folder / LOCK_NAME):
+        store = _open_for_writing(folder, report)
+        try:
+            with store.transaction():
+                before = lexical.live(store)
+                apply(store)
+                _refresh_lexical(store, pipeline, host, progress, report, lexical_folder, before, rebuild)
+            live = {generation for _, generation in lexical.live(store).values()}
+            lexical.prune(lexical_folder, keep=live | {generation for _, generation in before.values()})
+            if pipeline.has_embedder:
+                try:
+                    _refresh_vectors(store, pipeline, host, progress, report, folder, rebuild)
+                except AuroraError as exc:
+                    report.semantic_error = exc
+                except KeyboardInterrupt:
+                    raise IndexInterruptedError(
+                        "interrupted while embedding; the lexical index is up to date and the chunks embedded "
+                        "so far are kept",
+                        hint="run `aurora index` again to embed the rest",
+                    ) from None
+            counts = store.counts()
+        finally:
+            store.close()
+    report.files, report.chunks = counts["files"], counts["chunks"]
+    report.elapsed_s = time.perf_counter() - started
+
+
+def _refresh_lexical(
+    store: Store,
+    pipeline: Pipeline,
+    host: PluginHost,
+    progress: Progress,
+    report: IndexReport,
+    folder: Path,
+    before: dict[str, tuple[str, str]],
+    rebuild: bool,
+) -> None:
+    """Build the pipeline's lexical index if missing; rebuild every live one if chunks changed.
+
+    ``rebuild`` also forgets the indexes of other pipelines and settings.
+    """
+    current = pipeline.require_lexical()
+    roles = {current.key: current}
+    chunks_changed = rebuild or report.added or report.changed or report.removed
+    for key, (spec, _) in before.items():
+        if key == current.key or not chunks_changed:
+            continue
+        if rebuild:
+            lexical.forget(store, key)
+            continue
+        try:
+            roles[key] = lexical.role_from_spec(host, spec)
+        except AuroraError as exc:
+            report.warnings.append(f"dropped a lexical index ({spec}): {exc.message}")
+            lexical.forget(store, key)
+    for key, role in roles.items():
+        if chunks_changed or key not in before or before[key][0] != role.spec:
+            with progress.task(f"Building the {role.plugin.name} index", unit=""):
+                lexical.build(store, host, role, folder)
+            report.lexical_rebuilt = True
+
+
+def _refresh_vectors(
+    store: Store,
+    pipeline: Pipeline,
+    host: PluginHost,
+    progress: Progress,
+    report: IndexReport,
+    folder: Path,
+    rebuild: bool,
+) -> None:
+    """Load the pipeline's embedder and bring its vector table up to date."""
+    role = pipeline.semantic(folder)
+
+    def load() -> Embedder:
+        with progress.task(f"Loading {role.model_id}", unit=""):
+            return vectors.load_embedder(host, role, vectors.locate(host, role))
+
+    done = vectors.sync(store, host, role, load, progress, rebuild)
+    report.semantic = {
+        "model": role.model_id,
+        "embedder": role.embedder.name,
+        "embedded": done.embedded,
+        "reused": done.reused,
+        "deleted": done.deleted,
+        "vectors": done.vectors,
+        "embed_s": round(done.embed_s, 3),
+        "chunks_per_s": round(done.embedded / done.embed_s, 1) if done.embed_s else 0.0,
+    }
+
+
+@dataclass
+class _Scan:
+    seen: set[str] = field(default_factory=set)
+    to_read: list[FoundFile] = field(default_factory=list)
+
+
+def _scan(
+    root: Path, settings: WalkSettings, known: dict[str, FileState], progress: Progress, report: IndexReport
+) -> _Scan:
+    """Walk ``root``: remember every file seen, queue those whose size or mtime changed."""
+    found = _Scan()
+    with progress.task("Scanning") as advance:
+        for item in walk(root, settings):
+            if isinstance(item, Skipped):
+                if item.reason.startswith("too large"):
+                    report.skipped["too large"] += 1
+                else:
+                    report.warnings.append(f"{item.path}: {item.reason}")
+                continue
+            found.seen.add(item.path)
+            old = known.get(item.path)
+            if old is not None and old.size == item.size and old.mtime_ns == item.mtime_ns:
+                report.unchanged += 1
+            else:
+                found.to_read.append(item)
+            advance(1)
+    return found
+
+
+def _apply_file(
+    store: Store, root: Path, item: FoundFile, old: FileState | None, chunking: ChunkSettings, report: IndexReport
+) -> None:
+    try:
+        source = read_file(root, item, chunking)
+    except FileNotFoundError:  # deleted since the scan
+        if old is not None:
+            store.delete_files([item.path])
+            report.removed += 1
+        return
+    except OSError as exc:
+        report.warnings.append(f"{item.path}: cannot read: {exc.strerror}")
+        return
+    if source.warning:
+        report.warnings.append(f"{item.path}: {source.warning}")
+    _store_source(store, source, old, report)
+
+
+def _store_source(store: Store, source: SourceFile, old: FileState | None, report: IndexReport) -> None:
+    if old is not None and old.content_hash == source.state.content_hash:
+        store.touch_file(source.path, source.state)
+        report.unchanged += 1
+        return
+    store.put_file(source.path, source.state, source.language, source.chunks, source.skipped)
+    if old is not None:
+        report.changed += 1
+    elif source.skipped:
+        report.skipped[source.skipped] += 1
+    else:
+        report.added += 1
+
+
+def _open_for_writing(folder: Path, report: IndexReport) -> Store:
+    """Open the store, or create it; an unreadable or older-schema store is recreated."""
+    path = folder / DATABASE_NAME
+    try:
+        return Store.open(path)
+    except NoIndexError:
+        pass
+    except (IndexVersionError, CorruptIndexError) as exc:
+        report.recreated = exc.message
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(folder / LEXICAL_DIRNAME, ignore_errors=True)
+    return Store.create(path)
+
+
+@contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    import fcntl
+
+    try:
+        handle = open(path, "a+")
+    except OSError as exc:
+        raise _unwritable(path.parent, exc) from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise IndexLockedError(
+                f"the index at {path.parent} is being written by {holder}",
+                hint="wait for that `aurora index` to finish",
+            ) from None
+        handle.truncate(0)
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+
+
+def _unwritable(folder: Path, exc: OSError) -> AuroraError:
+    return AuroraError(f"cannot write the index in {folder}: {exc.strerror}", hint="index a folder you can write to")
+
+
+def _keep_out_of_git(folder: Path) -> None:
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Aurora's index; rebuild it with `aurora index`.\n*\n", encoding="utf-8")

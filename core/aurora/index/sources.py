@@ -1,0 +1,67 @@
+"""Read a file found by the walker into chunks ready to store: hash, binary check, decoding."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from aurora.index.chunking import Chunk, ChunkSettings, chunk_text, language_of
+from aurora.index.store import FileState, NewChunk
+from aurora.index.walker import FoundFile
+
+#: Like git: a NUL byte in the first 8000 bytes makes a file binary.
+BINARY_SNIFF_BYTES = 8000
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file read for indexing: its state, language and chunks, or why it has none."""
+
+    path: str
+    state: FileState
+    language: str
+    chunks: list[NewChunk]
+    skipped: str | None = None
+    warning: str | None = None
+
+
+def content_hash(data: bytes) -> str:
+    """Return the hash used to detect changed files and chunks."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def read_file(root: Path, found: FoundFile, settings: ChunkSettings) -> SourceFile:
+    """Read, decode and chunk one file; raise ``OSError`` if it cannot be read."""
+    data = (root / found.path).read_bytes()
+    state = FileState(found.size, found.mtime_ns, content_hash(data))
+    language = language_of(found.path)
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return SourceFile(found.path, state, language, [], skipped="binary")
+    text, warning = decode(data)
+    chunks = [
+        new_chunk(chunk, f"{found.path} {chunk.symbol}" if chunk.symbol else found.path)
+        for chunk in chunk_text(text, language, settings)
+    ]
+    return SourceFile(found.path, state, language, chunks, warning=warning)
+
+
+def new_chunk(chunk: Chunk, context: str) -> NewChunk:
+    """Wrap a chunker's chunk with its context and the hash of everything that gets indexed."""
+    return NewChunk(chunk, context, content_hash(f"{context}\n{chunk.text}".encode()))
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """Decode as UTF-8 (BOM allowed), else as Windows-1252; all newlines normalised to line feeds.
+
+    Returns the text and a warning when the bytes were not valid UTF-8.
+    """
+    warning = None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        warning = "not valid UTF-8; read as Windows-1252"
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, warning

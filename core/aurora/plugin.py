@@ -1,0 +1,72 @@
+"""Everything a plugin author needs, in one import: ``from aurora.plugin import hookimpl, PluginDescription``.
+
+First-party plugins and the packages in ``contrib/`` import from here only, never from
+Aurora's internals, so that the internals can move without breaking plugins. The hook
+specifications themselves, with what each hook receives and returns, are in
+:mod:`aurora.host.hookspecs`; docs/plugins.md walks through writing a plugin.
+
+What is here:
+
+- the contract: :data:`hookimpl`, :data:`API_VERSION` and the records and protocols hooks
+  exchange (options, descriptions, hits, models, embedders, vector stores, chunks,
+  rerank candidates);
+- the errors a plugin raises (:class:`BackendNotInstalledError` when its library is missing);
+- helpers: length-sorted embedding batches, model-folder detection on the filesystem,
+  and line windows for chunkers.
+
+Importing this module is cheap (standard library and typing only): a lexical search
+imports it with its lexical plugin.
+"""
+
+from __future__ import annotations
+
+from aurora.errors import AuroraError, BackendNotInstalledError, ConfigError, ModelUnavailableError
+from aurora.host.contract import (
+    Candidate,
+    Chunk,
+    ChunkSettings,
+    Embedder,
+    FusedHit,
+    Hit,
+    LexicalIndex,
+    ModelLocation,
+    ModelSpec,
+    Option,
+    PluginDescription,
+    Reranked,
+    VectorStore,
+)
+from aurora.host.hookspecs import API_VERSION, hookimpl
+from aurora.index.windows import limit_chunks, line_windows
+from aurora.semantic.batching import length_batches
+from aurora.semantic.models import find_in_hub_layout, has_files, hub_cache, locate_folder, package_folder
+
+__all__ = [
+    "API_VERSION",
+    "AuroraError",
+    "BackendNotInstalledError",
+    "Candidate",
+    "Chunk",
+    "ChunkSettings",
+    "ConfigError",
+    "Embedder",
+    "FusedHit",
+    "Hit",
+    "LexicalIndex",
+    "ModelLocation",
+    "ModelSpec",
+    "ModelUnavailableError",
+    "Option",
+    "PluginDescription",
+    "Reranked",
+    "VectorStore",
+    "find_in_hub_layout",
+    "has_files",
+    "hookimpl",
+    "hub_cache",
+    "length_batches",
+    "limit_chunks",
+    "line_windows",
+    "locate_folder",
+    "package_folder",
+]

@@ -1,0 +1,1 @@
+"""Searching an index: the request, the ranking stages and the snippets of results."""

@@ -1,0 +1,1 @@
+"""Semantic search: embedding models, where they live, loading them in the background, and vector tables."""
