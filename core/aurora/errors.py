@@ -7,6 +7,8 @@ to stderr, then exits with :attr:`AuroraError.exit_code`. Anything that is not a
 
 from __future__ import annotations
 
+from aurora.common.hints import pip_install_extra
+
 #: Exit codes, documented in docs/cli.md (0 is success).
 EXIT_NO_RESULTS = 1
 EXIT_USER_ERROR = 2
@@ -69,7 +71,7 @@ class BackendNotInstalledError(AuroraError):
     """A plugin's library is not installed; ``extra`` names the extra that brings it."""
 
     def __init__(self, library: str, distribution: str, extra: str) -> None:
-        super().__init__(f"{library} is not installed", hint=f"pip install '{distribution}[{extra}]'")
+        super().__init__(f"{library} is not installed", hint=pip_install_extra(distribution, extra))
         self.library = library
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from aurora.common.atomic import staged_folder
 from aurora.errors import BackendNotInstalledError
 from aurora.host.contract import ModelLocation, ModelSpec
 from aurora.semantic.batching import length_batches
@@ -77,17 +76,12 @@ def _packaged_folder(onnx: Path, model: ModelSpec, cache: Path) -> Path:
     folder = cache / "packaged" / f"{packaged.distribution}-{onnx.stat().st_size}"
     if (folder / "model.onnx").is_file():
         return folder
-    staging = folder.with_name(f"{folder.name}.{uuid.uuid4().hex}.tmp")
-    staging.mkdir(parents=True)
-    shutil.copytree(packaged.tokenizer, staging, dirs_exist_ok=True)
-    try:
-        (staging / "model.onnx").symlink_to(onnx)
-    except OSError:
-        shutil.copy2(onnx, staging / "model.onnx")
-    try:
-        os.replace(staging, folder)
-    except OSError:  # another process made it first
-        shutil.rmtree(staging, ignore_errors=True)
+    with staged_folder(folder) as staging:  # another process may publish it first: then theirs is used
+        shutil.copytree(packaged.tokenizer, staging, dirs_exist_ok=True)
+        try:
+            (staging / "model.onnx").symlink_to(onnx)
+        except OSError:
+            shutil.copy2(onnx, staging / "model.onnx")
     return folder
 
 

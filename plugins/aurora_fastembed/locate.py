@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from aurora.common.dirs import user_cache_dir
 from aurora.host.contract import ModelLocation, ModelSpec
 from aurora.semantic.models import find_in_hub_layout, has_files, locate_folder, package_folder
 
@@ -41,13 +42,12 @@ PACKAGED = {
 
 
 def cache_dir(options: Mapping[str, Any]) -> Path:
-    """Return fastembed's cache folder: the option, ``FASTEMBED_CACHE_PATH``, else Aurora's cache."""
+    """Return fastembed's cache folder: the option, ``FASTEMBED_CACHE_PATH``, else ``fastembed`` in Aurora's cache."""
     if options.get("cache_dir"):
         return Path(options["cache_dir"]).expanduser()
     if os.environ.get("FASTEMBED_CACHE_PATH"):
         return Path(os.environ["FASTEMBED_CACHE_PATH"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "aurora" / "fastembed"
+    return user_cache_dir() / "fastembed"
 
 
 def locate(model: ModelSpec, options: Mapping[str, Any]) -> ModelLocation | None:

@@ -31,7 +31,7 @@ version is ``PRAGMA user_version``. A damaged or foreign file found at open (che
 cheaply: the version and one read of each table, not a full integrity check) is moved
 aside to ``<name>.corrupt``, with its -wal/-shm/-journal, and replaced by an empty
 history, with a warning: losing usage history is better than failing a search. Processes
-take turns replacing it (``<name>.replacing``, created exclusively, is the lock).
+take turns replacing it (a lock on ``<name>.replacing``, :mod:`aurora.common.locks`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from aurora.errors import AuroraError, CorruptIndexError, IndexUnavailableError
+from aurora.common.locks import LockHeld, ProcessLock
+from aurora.common.sqlite import COMPANION_SUFFIXES, Problem, classify, database_error, primary_code
+from aurora.errors import AuroraError, IndexUnavailableError
 
 SCHEMA_VERSION = 1
 #: Seconds a writer waits for another one before SQLite gives up ("database is locked").
@@ -167,25 +169,11 @@ def _distinct(keys: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def _is_damaged(exc: sqlite3.DatabaseError) -> bool:
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-
-
-def _is_schema_error(exc: sqlite3.DatabaseError) -> bool:
-    """Whether a read failed because a table or column is missing (a plain SQL error)."""
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-    return code == sqlite3.SQLITE_ERROR
-
-
 def _error(path: Path, exc: sqlite3.DatabaseError) -> AuroraError:
-    """Classify an SQLite error met after opening: a damaged file or a passing/environment problem."""
-    if _is_damaged(exc):
-        return CorruptIndexError(
-            f"the access history {path} is damaged: {exc}", hint=f"delete {path}; Aurora starts a new, empty one"
-        )
-    hint = "another process holds it; try again" if "locked" in str(exc) else "check the folder's permissions and space"
-    return IndexUnavailableError(f"cannot use the access history {path}: {exc}", hint=hint)
+    """Return the user's error for an SQLite error met after opening (a damaged file, or a passing problem)."""
+    return database_error(
+        "the access history", path, exc, damaged_hint=f"delete {path}; Aurora starts a new, empty one"
+    )
 
 
 def _patiently(db: sqlite3.Connection, sql: str) -> list[tuple[object, ...]]:
@@ -200,8 +188,7 @@ def _patiently(db: sqlite3.Connection, sql: str) -> list[tuple[object, ...]]:
         try:
             return db.execute(sql).fetchall()
         except sqlite3.OperationalError as exc:
-            code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-            if code != sqlite3.SQLITE_BUSY or time.monotonic() + delay > deadline:
+            if primary_code(exc) != sqlite3.SQLITE_BUSY or time.monotonic() + delay > deadline:
                 raise
         time.sleep(delay)
         delay = min(2 * delay, 0.05)
@@ -209,36 +196,23 @@ def _patiently(db: sqlite3.Connection, sql: str) -> list[tuple[object, ...]]:
 
 @contextmanager
 def _replacing(path: Path) -> Iterator[None]:
-    """Hold ``<name>.replacing`` (created exclusively) so that one process at a time replaces the file."""
-    lock = path.with_name(path.name + ".replacing")
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    while True:
-        try:
-            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-            break
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise IndexUnavailableError(
-                f"cannot replace the unreadable access history {path}: {exc}", hint=f"delete {path}"
-            ) from None
-        try:
-            stale = time.time() - lock.stat().st_mtime > 3 * BUSY_TIMEOUT_S  # left by a process that died
-        except FileNotFoundError:
-            continue
-        if stale:
-            lock.unlink(missing_ok=True)
-        elif time.monotonic() > deadline:
-            raise IndexUnavailableError(
-                f"cannot replace the unreadable access history {path}: another process is replacing it",
-                hint=f"try again, or delete {lock} if no Aurora is running",
-            )
-        else:
-            time.sleep(0.005)
+    """Hold the lock on ``<name>.replacing`` so that one process at a time replaces the file."""
+    lock = ProcessLock(path.with_name(path.name + ".replacing"))
+    try:
+        lock.acquire(BUSY_TIMEOUT_S)
+    except LockHeld:
+        raise IndexUnavailableError(
+            f"cannot replace the unreadable access history {path}: another process is replacing it",
+            hint="try again",
+        ) from None
+    except OSError as exc:
+        raise IndexUnavailableError(
+            f"cannot replace the unreadable access history {path}: {exc}", hint=f"delete {path}"
+        ) from None
     try:
         yield
     finally:
-        lock.unlink(missing_ok=True)
+        lock.release()
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -304,7 +278,7 @@ class AccessHistory:
             db.execute("PRAGMA synchronous=NORMAL")
             problem = cls._check_schema(db)
         except sqlite3.DatabaseError as exc:
-            if not _is_damaged(exc):
+            if classify(exc) is not Problem.DAMAGED:
                 db.close()
                 raise _error(path, exc) from None
             problem = str(exc)
@@ -345,7 +319,7 @@ class AccessHistory:
             try:
                 db.execute(probe).fetchall()
             except sqlite3.OperationalError as exc:
-                if not _is_schema_error(exc):
+                if classify(exc) is not Problem.SCHEMA:
                     raise
                 return str(exc)
         return None
@@ -359,7 +333,7 @@ class AccessHistory:
         aside = path.with_name(path.name + ".corrupt")
         try:
             os.replace(path, aside)
-            for suffix in ("-wal", "-shm", "-journal"):
+            for suffix in COMPANION_SUFFIXES:
                 companion = path.with_name(path.name + suffix)
                 if companion.exists():
                     os.replace(companion, aside.with_name(aside.name + suffix))

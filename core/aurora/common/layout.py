@@ -40,11 +40,3 @@ def find_index_root(start: str) -> str | None:
         if parent == folder:
             return None
         folder = parent
-
-
-def user_cache_dir() -> Path:
-    """Return Aurora's per-user cache folder (``$XDG_CACHE_HOME/aurora``, else ``~/.cache/aurora``)."""
-    from pathlib import Path
-
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "aurora"

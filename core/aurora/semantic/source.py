@@ -20,7 +20,6 @@ import functools
 import importlib.util
 import json
 import os
-import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -28,7 +27,9 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from aurora.common.layout import DATABASE_NAME, user_cache_dir
+from aurora.common.atomic import write_text_atomically
+from aurora.common.dirs import user_cache_dir
+from aurora.common.layout import DATABASE_NAME
 from aurora.errors import AuroraError, BackendNotInstalledError, VectorIndexError
 from aurora.host.contract import Embedder, ModelLocation, VectorStore
 from aurora.host.pipeline import Pipeline, plugin_description
@@ -237,8 +238,6 @@ def _remember_load_time(key: str, seconds: float) -> None:
     path = _load_times_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        temporary.write_text(json.dumps(times, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, path)
+        write_text_atomically(path, json.dumps(times, sort_keys=True))
     except OSError:
         pass

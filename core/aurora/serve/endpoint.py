@@ -18,9 +18,9 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import time
 import zlib
-from collections.abc import Iterator
+
+from aurora.common.locks import ProcessLock, held_if_free
 
 #: The longest path a Unix socket address can hold on Linux (sun_path), less its NUL.
 MAX_SOCKET_PATH = 107
@@ -85,7 +85,7 @@ class Endpoint:
 
     def server_running(self) -> bool:
         """Return whether a server holds this root's lock (it is running, starting or stopping)."""
-        with self._lock_if_free() as free:
+        with held_if_free(self.lock) as free:
             return not free
 
     def remove_if_stale(self) -> bool:
@@ -93,44 +93,21 @@ class Endpoint:
 
         Only while nobody holds the lock: a running server keeps it for its whole life.
         """
-        with self._lock_if_free() as free:
+        with held_if_free(self.lock) as free:
             if free:
                 for path in (self.socket, self.info):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(path)
             return free
 
-    def acquire(self, patience_s: float = 0.0) -> int | None:
-        """Take the root's lock, trying for ``patience_s`` seconds; return its descriptor, or None when it is held.
+    def hold_lock(self, patience_s: float = 0.0) -> ProcessLock:
+        """Take the root's lock for a server's whole life, trying for ``patience_s`` seconds; ``release()`` it.
 
-        The lock is held as long as the descriptor stays open (a server's whole life).
+        Raise :class:`~aurora.common.locks.LockHeld` when another server holds it.
         """
-        import fcntl
-
-        descriptor = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + patience_s
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return descriptor
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(descriptor)
-                    return None
-                time.sleep(0.05)
-
-    @contextlib.contextmanager
-    def _lock_if_free(self) -> Iterator[bool]:
-        """Hold the lock for the block if nobody holds it; yield whether it was free (no lock file: free)."""
-        try:
-            descriptor = self.acquire() if os.path.exists(self.lock) else None
-        except OSError:
-            descriptor = None
-        try:
-            yield descriptor is not None or not os.path.exists(self.lock)
-        finally:
-            if descriptor is not None:
-                os.close(descriptor)
+        lock = ProcessLock(self.lock, mode=0o600)
+        lock.acquire(patience_s)
+        return lock
 
 
 def runtime_folder() -> str:
