@@ -1,12 +1,24 @@
-"""Chunkers: Python by definition, Markdown by section, other text by line windows."""
+"""The first-party chunker plugins, through the host: Python by definition, Markdown by section, other text by lines."""
 
 from __future__ import annotations
 
 import textwrap
 
-from aurora.index.chunking import ChunkSettings, chunk_text
+from aurora.config.layers import load
+from aurora.host.contract import Chunk, ChunkSettings
+from aurora.host.registry import PluginHost
+from aurora.index.chunking import Chunked, load_chunkers
 
 SETTINGS = ChunkSettings(window_lines=10, window_overlap=2, max_chunk_lines=30)
+
+
+def split(text: str, language: str, settings: ChunkSettings = SETTINGS) -> Chunked:
+    """Split ``text`` with the chunkers the default configuration selects (the installed first-party plugins)."""
+    return load_chunkers(load(None), PluginHost(), settings).split(text, f"example.{language}", language)
+
+
+def chunk_text(text: str, language: str, settings: ChunkSettings = SETTINGS) -> list[Chunk]:
+    return split(text, language, settings).chunks
 
 
 def chunks(source: str, language: str, settings: ChunkSettings = SETTINGS) -> list[tuple[int, int, str | None, str]]:
@@ -80,10 +92,29 @@ def test_long_function_is_split_into_windows_keeping_its_symbol() -> None:
     assert found[0][:2] == (1, 30) and found[1][0] == 29 and found[-1][1] == 71
 
 
-def test_python_that_does_not_parse_falls_back_to_windows() -> None:
-    found = chunks("def broken(:\n" + "pass\n" * 25, "python")
-    assert {c[3] for c in found} == {"text"}
+def test_python_that_does_not_parse_falls_back_to_windows_with_a_warning() -> None:
+    chunked = split("def broken(:\n" + "pass\n" * 25, "python")
+    found = [(c.line_start, c.line_end, c.kind) for c in chunked.chunks]
+    assert {kind for _, _, kind in found} == {"text"}
     assert found[0][:2] == (1, 10) and found[1][:2] == (9, 18)
+    assert chunked.identity == "python@1>windows@1"
+    assert chunked.warning == "chunker 'python' could not split it; split by 'windows' instead"
+
+
+def test_each_chunker_records_its_identity_and_splits_without_warning() -> None:
+    identities = {language: split("x = 1\n", language) for language in ("python", "markdown", "text", "rust")}
+    assert {language: (c.identity, c.warning) for language, c in identities.items()} == {
+        "python": ("python@1", None),
+        "markdown": ("markdown@1", None),
+        "text": ("windows@1", None),
+        "rust": ("windows@1", None),
+    }
+
+
+def test_long_markdown_section_is_split_keeping_its_heading() -> None:
+    text = "# Long\n" + "\n".join(f"word {i}" for i in range(70))
+    found = chunks(text, "markdown")
+    assert {c[2] for c in found} == {"Long"} and found[0][:2] == (1, 30) and found[-1][1] == 71
 
 
 def test_form_feed_does_not_shift_line_numbers() -> None:

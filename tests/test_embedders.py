@@ -15,8 +15,9 @@ import pytest
 
 from aurora.config.validation import resolve
 from aurora.host.registry import PluginHost
-from aurora.index.chunking import ChunkSettings, chunk_text
+from aurora.plugin import ChunkSettings
 from aurora.semantic.models import identity, parse_model
+from aurora_chunkers import python as python_chunker
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -54,11 +55,14 @@ def snippets() -> list[str]:
     found = []
     for name in ("textwrap.py", "shlex.py", "fnmatch.py", "glob.py", "tempfile.py", "difflib.py"):
         text = (stdlib / name).read_text(encoding="utf-8")
-        found += [c.text for c in chunk_text(text, "python", ChunkSettings()) if c.kind in ("function", "method")]
+        found += [
+            c.text for c in python_chunker.aurora_chunk(text, ChunkSettings()) if c.kind in ("function", "method")
+        ]
     assert len(found) >= 100
     return found[:100]
 
 
+@pytest.mark.slow
 def test_both_backends_load_the_packaged_model_offline_and_agree(snippets: list[str]) -> None:
     fastembed = plugin_call("fastembed", "aurora_embedder_load")
     torch_backend = plugin_call("sentence-transformers", "aurora_embedder_load", device="cpu")

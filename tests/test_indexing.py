@@ -146,11 +146,38 @@ def test_file_deleted_between_scan_and_read_is_removed(indexed: Path, monkeypatc
     (indexed / "notes.txt").write_text("changed\n", encoding="utf-8")
     real_read = indexer.read_file
 
-    def read_after_deletion(root, found, settings):
+    def read_after_deletion(root, found, chunkers):
         (root / found.path).unlink()
-        return real_read(root, found, settings)
+        return real_read(root, found, chunkers)
 
     monkeypatch.setattr(indexer, "read_file", read_after_deletion)
     report = Project(indexed).index()
     assert (report.removed, report.warnings) == (1, [])
     assert chunk_ids_by_path(indexed).get("notes.txt") is None
+
+
+def test_index_of_schema_1_is_upgraded_in_place_then_chunked_again_once(indexed: Path, cli) -> None:
+    database = indexed / ".aurora" / "aurora.db"
+    db = sqlite3.connect(database)
+    db.execute("ALTER TABLE files DROP COLUMN chunker")  # what schema 1 had
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    ids = chunk_ids_by_path(indexed)
+    assert paths(cli.json("search", "installer", cwd=indexed)) == ["docs/guide.md"]  # upgraded, nothing lost
+    assert chunk_ids_by_path(indexed) == ids
+    report = cli.json("index", cwd=indexed)
+    assert (report["changed"], report["unchanged"], report["recreated"]) == (4, 1, None)
+    with sqlite3.connect(database) as db:
+        chunkers = dict(db.execute("SELECT path, chunker FROM files"))
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert version == "2"
+    assert chunkers == {
+        "docs/guide.md": "markdown@1",
+        "logo.png": None,
+        "notes.txt": "windows@1",
+        "src/auth/tokens.py": "python@1",
+        "src/net/http_client.py": "python@1",
+    }
+    report = cli.json("index", cwd=indexed)
+    assert (report["changed"], report["unchanged"]) == (0, 5)

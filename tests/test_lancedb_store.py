@@ -13,8 +13,9 @@ import pytest
 
 from aurora.config.validation import resolve
 from aurora.host.registry import PluginHost
-from aurora.index.chunking import ChunkSettings, chunk_text
+from aurora.plugin import ChunkSettings
 from aurora.semantic.models import identity, parse_model
+from aurora_chunkers import python as python_chunker
 from aurora_lancedb.store import open_table
 
 OPTIONS = {"uri": "", "ann_threshold": 10_000, "nprobes": 20, "refine_factor": 4}
@@ -26,7 +27,7 @@ def embedded() -> tuple[list[str], np.ndarray, np.ndarray]:
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     texts = []
     for path in sorted(stdlib.glob("*.py"))[:80]:
-        texts += [c.text[:300] for c in chunk_text(path.read_text(encoding="utf-8"), "python", ChunkSettings())]
+        texts += [c.text[:300] for c in python_chunker.aurora_chunk(path.read_text(encoding="utf-8"), ChunkSettings())]
     texts = texts[:600]
     host = PluginHost()
     plugin = host.load("embedder", "fastembed")

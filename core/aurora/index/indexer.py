@@ -20,6 +20,8 @@ from typing import Any
 
 from aurora.cli.progress import Progress
 from aurora.common.layout import DATABASE_NAME, LEXICAL_DIRNAME, LOCK_NAME, index_dir
+from aurora.common.locks import LockHeld, ProcessLock
+from aurora.common.sqlite import COMPANION_SUFFIXES
 from aurora.config.layers import Config
 from aurora.errors import (
     AuroraError,
@@ -29,11 +31,12 @@ from aurora.errors import (
     IndexVersionError,
     NoIndexError,
 )
-from aurora.host.contract import Embedder
+from aurora.host.contract import ChunkSettings, Embedder
 from aurora.host.pipeline import Pipeline
 from aurora.host.registry import PluginHost
 from aurora.index import lexical
-from aurora.index.chunking import ChunkSettings
+from aurora.index.chunking import Chunkers, load_chunkers
+from aurora.index.languages import language_of
 from aurora.index.sources import SourceFile, read_file
 from aurora.index.store import FileState, Store
 from aurora.index.walker import FoundFile, Skipped, WalkSettings, walk
@@ -133,6 +136,7 @@ def index_tree(
     report = IndexReport(root=str(root))
     chunking = chunk_settings(config)
     chunking_key = json.dumps(chunking._asdict(), sort_keys=True)
+    chunkers = load_chunkers(config, host, chunking)
 
     def apply(store: Store) -> None:
         settings_changed = store.get_meta(CHUNKING_KEY) not in (None, chunking_key)
@@ -142,12 +146,12 @@ def index_tree(
         if not known:
             store.delete_files(store.file_states())
         store.set_meta(CHUNKING_KEY, chunking_key)
-        found = _scan(root, walk_settings(config), known, progress, report)
+        found = _scan(root, walk_settings(config), known, chunkers, progress, report)
         report.removed = sum(1 for path in known if path not in found.seen)
         store.delete_files(path for path in known if path not in found.seen)
         with progress.task("Reading", total=len(found.to_read)) as advance:
             for item in found.to_read:
-                _apply_file(store, root, item, known.get(item.path), chunking, report)
+                _apply_file(store, root, item, known.get(item.path), chunkers, report)
                 advance(1)
 
     _run(index_dir(root), pipeline, host, progress, report, apply, rebuild)
@@ -289,9 +293,14 @@ class _Scan:
 
 
 def _scan(
-    root: Path, settings: WalkSettings, known: dict[str, FileState], progress: Progress, report: IndexReport
+    root: Path,
+    settings: WalkSettings,
+    known: dict[str, FileState],
+    chunkers: Chunkers,
+    progress: Progress,
+    report: IndexReport,
 ) -> _Scan:
-    """Walk ``root``: remember every file seen, queue those whose size or mtime changed."""
+    """Walk ``root``: remember every file seen, queue those whose size, mtime or chunker changed."""
     found = _Scan()
     with progress.task("Scanning") as advance:
         for item in walk(root, settings):
@@ -303,7 +312,12 @@ def _scan(
                 continue
             found.seen.add(item.path)
             old = known.get(item.path)
-            if old is not None and old.size == item.size and old.mtime_ns == item.mtime_ns:
+            if (
+                old is not None
+                and old.size == item.size
+                and old.mtime_ns == item.mtime_ns
+                and chunkers.is_current(language_of(item.path), old.chunker)
+            ):
                 report.unchanged += 1
             else:
                 found.to_read.append(item)
@@ -312,10 +326,10 @@ def _scan(
 
 
 def _apply_file(
-    store: Store, root: Path, item: FoundFile, old: FileState | None, chunking: ChunkSettings, report: IndexReport
+    store: Store, root: Path, item: FoundFile, old: FileState | None, chunkers: Chunkers, report: IndexReport
 ) -> None:
     try:
-        source = read_file(root, item, chunking)
+        source = read_file(root, item, chunkers)
     except FileNotFoundError:  # deleted since the scan
         if old is not None:
             store.delete_files([item.path])
@@ -324,17 +338,17 @@ def _apply_file(
     except OSError as exc:
         report.warnings.append(f"{item.path}: cannot read: {exc.strerror}")
         return
-    if source.warning:
-        report.warnings.append(f"{item.path}: {source.warning}")
+    report.warnings += [f"{item.path}: {warning}" for warning in source.warnings]
     _store_source(store, source, old, report)
 
 
 def _store_source(store: Store, source: SourceFile, old: FileState | None, report: IndexReport) -> None:
-    if old is not None and old.content_hash == source.state.content_hash:
-        store.touch_file(source.path, source.state)
+    state = source.state
+    if old is not None and (old.content_hash, old.chunker) == (state.content_hash, state.chunker):
+        store.touch_file(source.path, state)
         report.unchanged += 1
         return
-    store.put_file(source.path, source.state, source.language, source.chunks, source.skipped)
+    store.put_file(source.path, state, source.language, source.chunks, source.skipped)
     if old is not None:
         report.changed += 1
     elif source.skipped:
@@ -352,7 +366,7 @@ def _open_for_writing(folder: Path, report: IndexReport) -> Store:
         pass
     except (IndexVersionError, CorruptIndexError) as exc:
         report.recreated = exc.message
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", *COMPANION_SUFFIXES):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(folder / LEXICAL_DIRNAME, ignore_errors=True)
     return Store.create(path)
@@ -360,29 +374,21 @@ def _open_for_writing(folder: Path, report: IndexReport) -> Store:
 
 @contextmanager
 def _exclusive_lock(path: Path) -> Iterator[None]:
-    import fcntl
-
+    """Hold the index's write lock for the block; refuse at once, naming the holder, when another run has it."""
+    lock = ProcessLock(path, holder=f"pid {os.getpid()}")
     try:
-        handle = open(path, "a+")
+        lock.acquire()
+    except LockHeld as held:
+        raise IndexLockedError(
+            f"the index at {path.parent} is being written by {held.holder or 'another process'}",
+            hint="wait for that `aurora index` to finish",
+        ) from None
     except OSError as exc:
         raise _unwritable(path.parent, exc) from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise IndexLockedError(
-                f"the index at {path.parent} is being written by {holder}",
-                hint="wait for that `aurora index` to finish",
-            ) from None
-        handle.truncate(0)
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.truncate(0)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _unwritable(folder: Path, exc: OSError) -> AuroraError:

@@ -1,26 +1,26 @@
 """Host side of lexical indexes: immutable generation folders, swapped in atomically.
 
 Each (plugin, options) pair a pipeline uses gets its own index, so switching between
-pipelines or ``--backend`` needs no rebuild. A build writes the plugin's files into
-``.aurora/lexical/tmp-*``, adds the document position -> chunk id map, syncs it to
-disk and renames it to ``<key>.<n>``. The store's metadata names the live generation
-of every key and is committed in the same transaction as the chunks it indexes, so
-readers always see a matching pair; a killed build leaves only a ``tmp-*`` folder,
-removed by the next run.
+pipelines or ``--backend`` needs no rebuild. A build writes the plugin's files into a
+staging folder (``.aurora/lexical/.<key>.<n>.*.tmp``), adds the document position ->
+chunk id map, syncs it to disk and renames it to ``<key>.<n>``
+(:func:`aurora.common.atomic.staged_folder`). The store's metadata names the live
+generation of every key and is committed in the same transaction as the chunks it
+indexes, so readers always see a matching pair; a killed build leaves only a staging
+folder, removed by the next run.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import uuid
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from aurora.common.atomic import staged_folder
 from aurora.errors import CorruptIndexError, StaleIndexError
 from aurora.host.contract import Hit, LexicalIndex
 from aurora.host.registry import LoadedPlugin, PluginHost
@@ -70,18 +70,13 @@ def build(store: Store, host: PluginHost, role: LexicalRole, folder: Path) -> No
     """
     import numpy as np
 
-    folder.mkdir(parents=True, exist_ok=True)
     ids, texts = store.indexed_texts()
-    staging = folder / f"tmp-{uuid.uuid4().hex}"
-    staging.mkdir()
-    if texts:
-        host.require(role.plugin, "aurora_lexical_build", texts=texts, directory=staging, options=role.options)
-    np.save(staging / CHUNK_IDS_FILE, np.asarray(ids, dtype=np.int64))
-    _sync_tree(staging)
     number = 1 + max((_generation_number(p.name) for p in folder.glob(f"{role.key}.*")), default=0)
     final = folder / f"{role.key}.{number}"
-    os.replace(staging, final)
-    _sync_dir(folder)
+    with staged_folder(final, durable=True) as staging:
+        if texts:
+            host.require(role.plugin, "aurora_lexical_build", texts=texts, directory=staging, options=role.options)
+        np.save(staging / CHUNK_IDS_FILE, np.asarray(ids, dtype=np.int64))
     store.set_meta(_META_PREFIX + role.key, json.dumps([role.spec, final.name]))
 
 
@@ -169,19 +164,3 @@ def _generation_number(name: str) -> int:
         return int(name.rpartition(".")[2])
     except ValueError:
         return 0
-
-
-def _sync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    _sync_dir(folder)
-
-
-def _sync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -6,7 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from aurora.index.chunking import Chunk, ChunkSettings, chunk_text, language_of
+from aurora.host.contract import Chunk
+from aurora.index.chunking import Chunkers
+from aurora.index.languages import language_of
 from aurora.index.store import FileState, NewChunk
 from aurora.index.walker import FoundFile
 
@@ -16,14 +18,14 @@ BINARY_SNIFF_BYTES = 8000
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file read for indexing: its state, language and chunks, or why it has none."""
+    """A file read for indexing: its state, language and chunks, or why it has none, and what to warn about."""
 
     path: str
     state: FileState
     language: str
     chunks: list[NewChunk]
     skipped: str | None = None
-    warning: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def content_hash(data: bytes) -> str:
@@ -31,19 +33,21 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def read_file(root: Path, found: FoundFile, settings: ChunkSettings) -> SourceFile:
+def read_file(root: Path, found: FoundFile, chunkers: Chunkers) -> SourceFile:
     """Read, decode and chunk one file; raise ``OSError`` if it cannot be read."""
     data = (root / found.path).read_bytes()
-    state = FileState(found.size, found.mtime_ns, content_hash(data))
+    digest = content_hash(data)
     language = language_of(found.path)
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        return SourceFile(found.path, state, language, [], skipped="binary")
+        return SourceFile(found.path, FileState(found.size, found.mtime_ns, digest), language, [], skipped="binary")
     text, warning = decode(data)
+    chunked = chunkers.split(text, found.path, language)
     chunks = [
-        new_chunk(chunk, f"{found.path} {chunk.symbol}" if chunk.symbol else found.path)
-        for chunk in chunk_text(text, language, settings)
+        new_chunk(chunk, f"{found.path} {chunk.symbol}" if chunk.symbol else found.path) for chunk in chunked.chunks
     ]
-    return SourceFile(found.path, state, language, chunks, warning=warning)
+    state = FileState(found.size, found.mtime_ns, digest, chunked.identity)
+    warnings = tuple(filter(None, (warning, chunked.warning)))
+    return SourceFile(found.path, state, language, chunks, warnings=warnings)
 
 
 def new_chunk(chunk: Chunk, context: str) -> NewChunk:

@@ -13,10 +13,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from aurora.errors import AuroraError, CorruptIndexError, IndexUnavailableError, IndexVersionError, NoIndexError
-from aurora.index.chunking import Chunk
+from aurora.common import sqlite
+from aurora.errors import AuroraError, IndexVersionError, NoIndexError
+from aurora.host.contract import Chunk
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The statements that upgrade a database of schema version N to N + 1, by N. Version 2 records
+#: the chunkers that made each file's chunks; files indexed before get '' (unknown), which no
+#: chunker's identity matches, so the next ``aurora index`` chunks them again.
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE files ADD COLUMN chunker TEXT", "UPDATE files SET chunker = '' WHERE skipped IS NULL"),
+}
 #: Chunk ids per ``IN (...)`` query (SQLite allows 32,766 parameters).
 _ID_BATCH = 5000
 
@@ -31,7 +38,8 @@ CREATE TABLE files (
     mtime_ns INTEGER NOT NULL,
     content_hash TEXT NOT NULL,
     language TEXT NOT NULL,
-    skipped TEXT  -- why a file has no chunks (binary); NULL when it is indexed
+    skipped TEXT,  -- why a file has no chunks (binary); NULL when it is indexed
+    chunker TEXT  -- name@version of the chunkers that made its chunks; NULL when none ran (skipped)
 );
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: vector stores key on it
@@ -50,11 +58,16 @@ CREATE INDEX chunks_by_path ON chunks(path);
 
 
 class FileState(NamedTuple):
-    """What the store remembers of a file, to decide whether it changed."""
+    """What the store remembers of a file, to decide whether it changed or must be chunked again.
+
+    ``chunker`` is the identity of the chunkers that made its chunks (see :mod:`aurora.index.chunking`),
+    ``None`` when no chunker ran.
+    """
 
     size: int
     mtime_ns: int
     content_hash: str
+    chunker: str | None = None
 
 
 class StoredChunk(NamedTuple):
@@ -84,12 +97,8 @@ class NewChunk(NamedTuple):
 
 
 def database_error(path: Path, exc: sqlite3.DatabaseError) -> AuroraError:
-    """Classify an SQLite error: a damaged file (rebuild it) or a passing/environment problem."""
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return CorruptIndexError(f"the index database {path} is damaged: {exc}", hint="run `aurora index --rebuild`")
-    hint = "another process holds it; try again" if "locked" in str(exc) else "check the folder's permissions and space"
-    return IndexUnavailableError(f"cannot use the index database {path}: {exc}", hint=hint)
+    """Return the user's error for an SQLite error on the index database (damaged: rebuild it)."""
+    return sqlite.database_error("the index database", path, exc, damaged_hint="run `aurora index --rebuild`")
 
 
 class Store:
@@ -108,6 +117,8 @@ class Store:
             raise NoIndexError(f"no index at {path.parent.parent}", hint="run `aurora index` in the project root first")
         store = cls(cls._connect(path), path)
         version = store._schema_version()
+        if version in _UPGRADES:
+            version = store._upgrade()
         if version != SCHEMA_VERSION:
             store.close()
             raise IndexVersionError(
@@ -143,6 +154,24 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise database_error(self.path, exc) from None
         return int(row[0]) if row else None
+
+    def _upgrade(self) -> int | None:
+        """Bring an older schema up to date in place and return the version reached.
+
+        The version is read again under the write lock: of processes opening the same old
+        index at once, the first upgrades it and the others find it done.
+        """
+        try:
+            with self.transaction():
+                version = self._schema_version()
+                while version in _UPGRADES:
+                    for statement in _UPGRADES[version]:
+                        self._db.execute(statement)
+                    version += 1
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+        except sqlite3.DatabaseError as exc:
+            raise database_error(self.path, exc) from None
+        return version
 
     def close(self) -> None:
         """Close the connection."""
@@ -192,8 +221,8 @@ class Store:
 
     def file_states(self) -> dict[str, FileState]:
         """Return the remembered state of every file, by path."""
-        rows = self._db.execute("SELECT path, size, mtime_ns, content_hash FROM files")
-        return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
+        rows = self._db.execute("SELECT path, size, mtime_ns, content_hash, chunker FROM files")
+        return {path: FileState(*state) for path, *state in rows}
 
     def put_file(
         self,
@@ -206,9 +235,9 @@ class Store:
         """Insert or replace a file and all of its chunks."""
         self._db.execute("DELETE FROM chunks WHERE path = ?", (path,))
         self._db.execute(
-            "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, language, skipped)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (path, state.size, state.mtime_ns, state.content_hash, language, skipped),
+            "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, language, skipped, chunker)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (path, state.size, state.mtime_ns, state.content_hash, language, skipped, state.chunker),
         )
         self._db.executemany(
             "INSERT INTO chunks (path, line_start, line_end, symbol, kind, language, content_hash, context, text)"

@@ -2,7 +2,8 @@
 
 ATX headings (``## Title``) and setext headings (a line underlined with ``===`` or
 ``---``) start sections; headings inside fenced code blocks do not. Text before the
-first heading is a section without a symbol.
+first heading is a section without a symbol. Sections longer than ``max_chunk_lines``
+are split into windows that keep their heading path.
 """
 
 from __future__ import annotations
@@ -10,25 +11,37 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aurora.index.chunking.model import Chunk
-from aurora.index.chunking.windows import make
+from aurora.plugin import Chunk, ChunkSettings, PluginDescription, hookimpl, limit_chunks
+from aurora_chunkers import span
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
-def chunks(lines: Sequence[str]) -> list[Chunk]:
+@hookimpl
+def aurora_describe() -> PluginDescription:
+    """Describe the chunker: Markdown, by section."""
+    return PluginDescription(
+        summary="Markdown by section, named by the heading path; long ones in windows",
+        languages=("markdown",),
+        version="1",
+    )
+
+
+@hookimpl
+def aurora_chunk(text: str, settings: ChunkSettings) -> list[Chunk]:
     """Return one chunk per section of a Markdown document."""
+    lines = text.split("\n")
     headings = _headings(lines)
     bounds = [line for line, _, _ in headings] + [len(lines) + 1]
-    found = [make(lines, 1, bounds[0] - 1, None, "section")]
+    found = span(lines, 1, bounds[0] - 1, None, "section")
     trail: list[tuple[int, str]] = []
     for index, (line, level, title) in enumerate(headings):
         trail = [(lvl, text) for lvl, text in trail if lvl < level] + [(level, title)]
         symbol = " > ".join(text for _, text in trail if text) or None
-        found.append(make(lines, line, bounds[index + 1] - 1, symbol, "section"))
-    return [chunk for chunk in found if chunk is not None]
+        found += span(lines, line, bounds[index + 1] - 1, symbol, "section")
+    return limit_chunks(found, lines, settings.max_chunk_lines, settings.window_overlap)
 
 
 def _headings(lines: Sequence[str]) -> list[tuple[int, int, str]]:

@@ -1,4 +1,4 @@
-"""Language names by file extension (used for chunking and shown in results)."""
+"""Language names by file extension: chunkers are chosen by them, and results show them."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 A definition's chunk starts at its first decorator, or at the comment block directly
 above it. Nested functions stay inside their parent's chunk; nested classes are split
-like top-level ones, with dotted symbols (``Outer.Inner.method``).
+like top-level ones, with dotted symbols (``Outer.Inner.method``). Chunks longer than
+``max_chunk_lines`` are split into windows that keep their symbol. A source that does
+not parse is left to the fallback chunker.
 """
 
 from __future__ import annotations
@@ -10,21 +12,33 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
-from aurora.index.chunking.model import Chunk
-from aurora.index.chunking.windows import make
+from aurora.plugin import Chunk, ChunkSettings, PluginDescription, hookimpl, limit_chunks
+from aurora_chunkers import span
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def chunks(text: str, lines: Sequence[str]) -> list[Chunk] | None:
+@hookimpl
+def aurora_describe() -> PluginDescription:
+    """Describe the chunker: Python, split with :mod:`ast`."""
+    return PluginDescription(
+        summary="Python by class, function and method (ast); long ones in windows",
+        languages=("python",),
+        version="1",
+    )
+
+
+@hookimpl
+def aurora_chunk(text: str, settings: ChunkSettings) -> list[Chunk] | None:
     """Return the chunks of a Python source, or ``None`` when it does not parse."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+    lines = text.split("\n")
     found: list[Chunk] = []
     _cover(tree.body, 1, len(lines), None, lines, found)
-    return found
+    return limit_chunks(found, lines, settings.max_chunk_lines, settings.window_overlap)
 
 
 def _cover(
@@ -37,19 +51,19 @@ def _cover(
         if not isinstance(node, _DEFINITIONS):
             continue
         first = max(cursor, _first_line(node, lines))
-        _add(found, make(lines, cursor, first - 1, owner, gap_kind))
+        found += span(lines, cursor, first - 1, owner, gap_kind)
         last = node.end_lineno or node.lineno
         name = f"{owner}.{node.name}" if owner else node.name
         if isinstance(node, ast.ClassDef):
             inner = [n for n in node.body if isinstance(n, _DEFINITIONS)]
             header_end = max(first, _first_line(inner[0], lines) - 1) if inner else last
-            _add(found, make(lines, first, header_end, name, "class"))
+            found += span(lines, first, header_end, name, "class")
             if inner:
                 _cover(node.body, header_end + 1, last, name, lines, found)
         else:
-            _add(found, make(lines, first, last, name, "method" if owner else "function"))
+            found += span(lines, first, last, name, "method" if owner else "function")
         cursor = last + 1
-    _add(found, make(lines, cursor, end, owner, gap_kind))
+    found += span(lines, cursor, end, owner, gap_kind)
 
 
 def _first_line(node: ast.stmt, lines: Sequence[str]) -> int:
@@ -58,8 +72,3 @@ def _first_line(node: ast.stmt, lines: Sequence[str]) -> int:
     while first > 1 and lines[first - 2].lstrip().startswith("#"):
         first -= 1
     return first
-
-
-def _add(found: list[Chunk], chunk: Chunk | None) -> None:
-    if chunk is not None:
-        found.append(chunk)

@@ -1,0 +1,126 @@
+"""The chunkers of an index run: which plugin splits each file, and the fallback when one cannot.
+
+``[index] chunkers`` lists chunker plugins by preference: the first whose description
+declares a file's language splits it. ``[index] fallback_chunker`` splits every other
+file, and every file a chunker could not split (it returned ``None``, raised, or answered
+something other than a list of chunks), with a warning: a chunker's bug never fails a run.
+
+Each file's chunks are recorded with the identity of the chunkers that made them, the
+plugin's name and version (``python@1``; ``python@1>windows@1`` when the fallback took
+over), so that an incremental run chunks again exactly the files whose chunker changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from aurora.config.layers import Config
+from aurora.errors import ConfigError, PluginLoadError, PluginNotFoundError
+from aurora.host.contract import Chunk, ChunkSettings, PluginDescription
+from aurora.host.pipeline import plugin_description
+from aurora.host.registry import LoadedPlugin, PluginHost
+
+#: Joins the identity of a chunker that could not split a file to that of the fallback that did.
+FALLBACK_MARK = ">"
+
+
+class Chunker(NamedTuple):
+    """A loaded chunker plugin: its identity (``name@version``), the languages it splits and its options."""
+
+    plugin: LoadedPlugin
+    identity: str
+    languages: tuple[str, ...]
+    options: Mapping[str, Any]
+
+
+class Chunked(NamedTuple):
+    """One file's chunks, the identity of the chunkers that made them, and why the fallback was needed."""
+
+    chunks: list[Chunk]
+    identity: str
+    warning: str | None = None
+
+
+class Chunkers:
+    """The chunkers an index run uses, chosen per file by language."""
+
+    def __init__(
+        self, host: PluginHost, preferred: Sequence[Chunker], fallback: Chunker, settings: ChunkSettings
+    ) -> None:
+        self._host = host
+        self._fallback = fallback
+        self.settings = settings
+        self._by_language: dict[str, Chunker] = {}
+        for chunker in preferred:
+            for language in chunker.languages:
+                self._by_language.setdefault(language, chunker)
+
+    def for_language(self, language: str) -> Chunker:
+        """Return the chunker of ``language``: the first listed that declares it, else the fallback."""
+        return self._by_language.get(language, self._fallback)
+
+    def is_current(self, language: str, recorded: str | None) -> bool:
+        """Say whether a file of ``language`` whose chunks were made by ``recorded`` would be chunked the same way now.
+
+        ``None`` means no chunker ran (a skipped binary file), which no chunker change affects.
+        """
+        if recorded is None:
+            return True
+        chosen = self.for_language(language)
+        return recorded in (chosen.identity, f"{chosen.identity}{FALLBACK_MARK}{self._fallback.identity}")
+
+    def split(self, text: str, path: str, language: str) -> Chunked:
+        """Split one file's ``text`` (newlines normalised) with its language's chunker, or with the fallback."""
+        chosen = self.for_language(language)
+        chunks, problem = self._call(chosen, text, path, language)
+        if problem is None:
+            return Chunked(chunks, chosen.identity)
+        failed = f"chunker '{chosen.plugin.name}' {problem}"
+        if chosen is self._fallback:
+            return Chunked([], chosen.identity, f"{failed}; the file has no chunks")
+        identity = f"{chosen.identity}{FALLBACK_MARK}{self._fallback.identity}"
+        chunks, fallback_problem = self._call(self._fallback, text, path, language)
+        if fallback_problem is not None:
+            return Chunked([], identity, f"{failed}, and fallback '{self._fallback.plugin.name}' {fallback_problem}")
+        return Chunked(chunks, identity, f"{failed}; split by '{self._fallback.plugin.name}' instead")
+
+    def _call(self, chunker: Chunker, text: str, path: str, language: str) -> tuple[list[Chunk], str | None]:
+        """Return the chunks ``chunker`` makes of ``text``, or an empty list and what went wrong."""
+        try:
+            chunks = self._host.call(
+                chunker.plugin,
+                "aurora_chunk",
+                text=text,
+                path=path,
+                language=language,
+                settings=self.settings,
+                options=chunker.options,
+            )
+        except Exception as exc:  # a plugin's bug must not fail the run
+            return [], f"failed ({type(exc).__name__}: {exc})"
+        if chunks is None:
+            return [], "could not split it"
+        if not isinstance(chunks, list) or not all(isinstance(chunk, Chunk) for chunk in chunks):
+            return [], "returned something other than a list of Chunk records"
+        return chunks, None
+
+
+def load_chunkers(config: Config, host: PluginHost, settings: ChunkSettings) -> Chunkers:
+    """Load the chunkers ``[index] chunkers`` and ``[index] fallback_chunker`` name, once per index run."""
+    preferred = [_load(host, name, config.source("index", "chunkers")) for name in config.get("index", "chunkers")]
+    fallback = _load(host, config.get("index", "fallback_chunker"), config.source("index", "fallback_chunker"))
+    return Chunkers(host, preferred, fallback, settings)
+
+
+def _load(host: PluginHost, name: str, source: str) -> Chunker:
+    """Load the chunker ``name``; an unknown one is a configuration error naming ``source``."""
+    try:
+        plugin = host.load("chunker", name)
+    except PluginNotFoundError as exc:
+        raise ConfigError(f"{source}: {exc.message}", exc.hint) from None
+    except PluginLoadError as exc:
+        raise PluginLoadError(f"{source}: {exc.message}", exc.hint) from exc.__cause__
+    description = plugin_description(host, plugin) or PluginDescription(summary="")
+    options = {key: option.default for key, option in description.options.items()}
+    return Chunker(plugin, f"{plugin.name}@{description.version}", tuple(description.languages), options)
