@@ -1,12 +1,18 @@
-"""The client path's own argument reader agrees with the typer command it stands in for."""
+"""The client path: its argument reader agrees with the typer command, and it reads a reply sent before its request."""
 
 from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
 
 import pytest
 import typer.main
 
 from aurora.cli.app import app
-from aurora.serve.client import OPTIONS, parse_search
+from aurora.serve import protocol
+from aurora.serve.client import OPTIONS, exchange, parse_search
+from aurora.serve.endpoint import Endpoint
 
 
 def typer_search_options() -> set[str]:
@@ -19,10 +25,14 @@ def test_the_reader_knows_every_option_of_aurora_search_and_no_other() -> None:
     assert OPTIONS == typer_search_options()
 
 
+#: What the reader returns for the client's own options when they are not given.
+OWN_DEFAULTS = {"json": False, "root": None, "color": "auto", "no_server": False}
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["parse config"], {"query": "parse config", "color": "auto"}),
+        (["parse config"], {"query": "parse config"}),
         (
             ["-n", "5", "--mode=hybrid", "x", "--json", "-b", "fastembed", "--no-wait", "--wait-timeout", "2.5"],
             {
@@ -33,18 +43,21 @@ def test_the_reader_knows_every_option_of_aurora_search_and_no_other() -> None:
                 "backend": "fastembed",
                 "wait": False,
                 "wait_timeout": 2.5,
-                "color": "auto",
             },
         ),
-        (["--", "-starts-with-a-dash"], {"query": "-starts-with-a-dash", "color": "auto"}),
+        (["--", "-starts-with-a-dash"], {"query": "-starts-with-a-dash"}),
         (
             ["-l", "--explain", "-C", "/srv", "--color", "never", "q"],
             {"query": "q", "files": True, "explain": True, "root": "/srv", "color": "never"},
         ),
+        (
+            ["q", "--wait", "--no-server", "-p", "docs"],
+            {"query": "q", "wait": True, "no_server": True, "pipeline": "docs"},
+        ),
     ],
 )
 def test_plain_arguments_are_read(argv: list[str], expected: dict) -> None:
-    assert parse_search(argv) == expected
+    assert parse_search(argv) == {**OWN_DEFAULTS, **expected}
 
 
 @pytest.mark.parametrize(
@@ -60,6 +73,8 @@ def test_plain_arguments_are_read(argv: list[str], expected: dict) -> None:
         ["x", "--mode", "fuzzy"],
         ["x", "--color", "sometimes"],
         ["x", "--wait-timeout", "soon"],
+        ["x", "--wait-timeout", "0"],  # outside its limits: the in-process search says so
+        ["x", "--wait-timeout", "nan"],
         ["x", "--frobnicate"],
         ["x", "--json=yes"],
         ["x", "--limit"],  # a value is missing
@@ -67,3 +82,38 @@ def test_plain_arguments_are_read(argv: list[str], expected: dict) -> None:
 )
 def test_anything_unusual_is_left_to_typer(argv: list[str]) -> None:
     assert parse_search(argv) is None
+
+
+def test_a_reply_sent_before_the_request_could_be_sent_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy server replies without reading the request and closes; the client's send then fails, its read does not."""
+    endpoint = Endpoint(str(tmp_path))
+    endpoint.check_folder(create=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(endpoint.socket)
+    listener.listen(1)
+    busy = protocol.error_reply("the server is busy", in_process=True)
+    send, closed, failures = protocol.send, threading.Event(), []
+
+    def answer_unread() -> None:
+        connection, _ = listener.accept()
+        send(connection, busy)
+        connection.close()
+        closed.set()
+
+    def send_once_closed(connection: socket.socket, message: dict) -> None:
+        assert closed.wait(60)
+        try:
+            send(connection, message)
+        except OSError as exc:
+            failures.append(exc)
+            raise
+
+    server = threading.Thread(target=answer_unread)
+    server.start()
+    monkeypatch.setattr(protocol, "send", send_once_closed)
+    try:
+        assert exchange(endpoint, {"v": protocol.VERSION, "op": "status"}, timeout=60, quiet=True) == busy
+    finally:
+        server.join(timeout=60)
+        listener.close()
+    assert [type(exc) for exc in failures] == [BrokenPipeError]  # the case at hand did happen

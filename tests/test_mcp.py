@@ -11,14 +11,16 @@ from typing import Any
 from conftest import AURORA
 from mcp import Client, StdioServerParameters
 
+from aurora.search.options import MCP_OPTIONS
 
-def call(root: Path, *calls: tuple[str, dict[str, Any]]) -> tuple[set[str], list[Any]]:
-    """Start `aurora mcp --root ROOT`, list its tools and make ``calls``; return (tool names, results)."""
 
-    async def session() -> tuple[set[str], list[Any]]:
+def call(root: Path, *calls: tuple[str, dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
+    """Start `aurora mcp --root ROOT`, list its tools and make ``calls``; return (tools by name, results)."""
+
+    async def session() -> tuple[dict[str, Any], list[Any]]:
         parameters = StdioServerParameters(command=AURORA, args=["mcp", "--root", str(root)], env=dict(os.environ))
         async with Client(parameters) as client:
-            tools = {tool.name for tool in (await client.list_tools()).tools}
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
             return tools, [await client.call_tool(name, arguments) for name, arguments in calls]
 
     return asyncio.run(session())
@@ -40,7 +42,10 @@ def test_tools_search_index_stats_and_models(indexed: Path) -> None:
         ("models", {}),
         ("search", {"query": "expire sessions"}),
     )
-    assert tools == {"search", "index", "stats", "models"}
+    assert set(tools) == {"search", "index", "stats", "models"}
+    schema = tools["search"].input_schema
+    assert set(schema["properties"]) == {"query", *(option.name for option in MCP_OPTIONS)}
+    assert schema["properties"]["limit"] == {"default": 10, "title": "Limit", "type": "integer"}
     document = structured(found)
     assert document["answered_by"] == "mcp" and len(document["results"]) == 3
     best = document["results"][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,8 +31,17 @@ def raw_request(endpoint: Endpoint, payload: bytes, timeout: float = 30) -> dict
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.settimeout(timeout)
         connection.connect(endpoint.socket)
-        connection.sendall(payload)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a busy server replies unread and closes
+            connection.sendall(payload)
         return protocol.receive(connection, protocol.MAX_REPLY_BYTES)
+
+
+def wait_until(condition: Callable[[], bool], what: str, bound_s: float = 60) -> None:
+    """Return once ``condition()`` holds; fail after ``bound_s`` seconds (a generous bound, not a timing)."""
+    deadline = time.monotonic() + bound_s
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {bound_s:g} s"
+        time.sleep(0.01)
 
 
 def search_request(root: Path, query: str, **options) -> bytes:
@@ -301,26 +312,36 @@ def test_many_clients_at_once(indexed: Path, serve) -> None:
     assert raw_request(server.endpoint, b'{"v": 1, "op": "status"}\n')["status"]["requests"] >= 128
 
 
-def test_a_full_queue_answers_busy_and_the_client_answers_in_process(indexed: Path, cli, serve) -> None:
-    from aurora.serve.server import QUEUE_PER_WORKER
+def test_a_full_queue_answers_busy_and_the_client_answers_in_process(
+    indexed: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aurora.serve import server as server_module
 
-    write(indexed, {"aurora.toml": "[server]\nworkers = 1\n"})
-    server = serve(indexed)
-    idle = []
-    for _ in range(1 + QUEUE_PER_WORKER):  # every slot taken by a client that sends nothing
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        connection.connect(server.endpoint.socket)
-        idle.append(connection)
+    # The server runs in this process, so that the test can see its slots taken and keep them
+    # taken: the clients that send nothing hold theirs until they close, however slow the machine.
+    monkeypatch.setattr(server_module, "READ_TIMEOUT_S", 3600.0)
+    server = server_module.WarmServer(indexed.resolve(), idle_timeout=0, workers=1)
+    serving = threading.Thread(target=server.run, kwargs={"announce": False})
+    serving.start()
+    idle: list[socket.socket] = []
     try:
-        time.sleep(0.3)
-        reply = raw_request(server.endpoint, search_request(indexed, QUERY), timeout=5)
+        wait_until(lambda: os.path.exists(server.endpoint.info), "the server's start")
+        for _ in range(server.capacity):  # every slot taken by a client that sends nothing
+            idle.append(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+            idle[-1].connect(server.endpoint.socket)
+        wait_until(lambda: server.in_flight == server.capacity, "taking every slot")
+        reply = raw_request(server.endpoint, search_request(indexed, QUERY), timeout=30)
         assert reply == protocol.error_reply("the server is busy", in_process=True)
         done = cli("search", QUERY, "--json", cwd=indexed)
         assert json.loads(done.stdout)["answered_by"] == "process"
         assert "the server is busy; answered in-process" in done.stderr
+        assert server.in_flight == server.capacity  # the busy replies took no slot
     finally:
         for connection in idle:
             connection.close()
+        server.stop()
+        serving.join(timeout=60)
+    assert not serving.is_alive() and server.in_flight == 0
 
 
 def test_indexing_while_serving_never_gives_a_half_updated_answer(project: Path, cli, serve) -> None:
@@ -478,7 +499,9 @@ def test_stop_and_status_of_a_server_too_busy_to_answer(indexed: Path, cli, serv
     for connection in idle:
         connection.connect(server.endpoint.socket)
     try:
-        time.sleep(0.3)
+        # The server accepts connections in order, so the status request finds every slot taken;
+        # should the first silent client's read time out first, the request waits behind the
+        # others and the client gives up: either way the server does not answer.
         assert_one_line_error(cli("serve", "--status", cwd=indexed), "runs but does not answer")
         stopped = cli("serve", "--stop", cwd=indexed)  # falls back to SIGTERM
         assert stopped.returncode == 0 and "stopped the server" in stopped.stdout

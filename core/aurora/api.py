@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aurora.cli.progress import Progress
 from aurora.common.layout import DATABASE_NAME, find_root, index_dir
@@ -25,8 +25,8 @@ from aurora.errors import AuroraError
 from aurora.host.pipeline import Pipeline, resolve
 from aurora.host.registry import PluginHost
 from aurora.index.store import Store
-from aurora.search.engine import Searcher, Waiting
-from aurora.search.options import SearchRequest, check_request
+from aurora.search.engine import Searcher, Waiting, run_search
+from aurora.search.options import SearchRequest, check_request, request_from
 from aurora.search.results import SearchResponse
 
 if TYPE_CHECKING:
@@ -76,55 +76,30 @@ class Project:
         )
 
     def search(
-        self,
-        query: str,
-        *,
-        limit: int | None = None,
-        mode: str | None = None,
-        pipeline: str | None = None,
-        backend: str | None = None,
-        files: bool = False,
-        wait: bool | None = None,
-        wait_timeout: float | None = None,
-        explain: bool = False,
-        record: bool = True,
-        background: bool = True,
-        waiting: Waiting | None = None,
+        self, query: str, request: SearchRequest | None = None, *, waiting: Waiting | None = None, **options: Any
     ) -> SearchResponse:
         """Search the index.
 
-        ``limit``, ``wait`` and ``wait_timeout`` default to the ``[search]`` settings
-        (``wait``: whether to wait for a model that is still loading; ``auto`` decides
-        by how long it took last time). ``explain`` adds each signal's score, rank and
-        contribution to every result; ``record`` adds the top results to the access
-        history (``[activation]``). A search that does not wait for its model starts
-        loading it in the background for later searches, unless ``background`` is false
-        (a process that exits after this search). ``waiting(message)`` wraps a wait (a spinner).
+        ``request`` says how (:class:`~aurora.search.options.SearchRequest`); without it,
+        ``options`` are its fields by name (``limit=5``, ``mode="hybrid"``, ``backend``,
+        ``files``, ``wait``, ``explain``, ...: :data:`~aurora.search.options.SEARCH_OPTIONS`),
+        and one not given (or None) takes its ``[search]`` setting (``limit``,
+        ``snippet_lines``, ``wait``, ``wait_timeout``), else its default. ``wait`` is whether
+        to wait for a model that is still loading (None: decide by how long it took last
+        time); ``explain`` adds each signal's score, rank and contribution to every result;
+        ``record`` adds the top results to the access history (``[activation]``). A search
+        that does not wait for its model starts loading it in the background for later
+        searches, unless ``background`` is false (a process that exits after this search).
+        ``waiting(message)`` wraps a wait (a spinner).
         """
-        configured_wait = self.config.get("search", "wait")
-        request = SearchRequest(
-            limit=limit or self.config.get("search", "limit"),
-            mode=mode,
-            files=files,
-            snippet_lines=self.config.get("search", "snippet_lines"),
-            wait=wait if wait is not None else (None if configured_wait == "auto" else configured_wait),
-            wait_timeout=wait_timeout if wait_timeout is not None else self.config.get("search", "wait_timeout"),
-            explain=explain,
-            record=record,
-            background=background,
-        )
+        if request is None:
+            request = request_from(options, lambda key: self.config.get("search", key))
+        elif options:
+            raise TypeError(f"search() takes a request or options, not both (got {', '.join(options)})")
         check_request(query, request)
         with self._lock:
-            searcher = self._searcher(pipeline, backend)
-            semantic, wait = searcher.start_model(request)
-            if semantic is not None and wait:
-                searcher.open_lexical()  # the lexical side's start-up overlaps the model's load
-        if semantic is not None and wait:  # outside the lock: a search waiting for its model holds up no other
-            from aurora.semantic.source import no_spinner
-
-            semantic.wait(request.wait_timeout, waiting or no_spinner)
-        with self._lock:
-            return searcher.search(query, request, model=(semantic, wait))
+            searcher = self._searcher(request.pipeline, request.backend)
+        return run_search(searcher, query, request, waiting, self._lock)
 
     def preload(self, pipeline: str | None = None, backend: str | None = None) -> None:
         """Open the index and start loading the pipeline's model in the background, so that searches find them ready.

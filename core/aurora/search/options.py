@@ -1,8 +1,27 @@
-"""The options of a search: what a search may be asked for, its limits, and the check of a request."""
+"""The options of a search, declared once in :data:`SEARCH_OPTIONS`; every front end derives its own form.
 
-from __future__ import annotations
+One row per option: its name (the Python API's keyword, the :class:`SearchRequest` field,
+the key on the wire and in MCP), its ``aurora search`` flags, type, default, limits or
+choices, help text, and where it applies. Derived from the table:
 
-from typing import NamedTuple
+- the typer ``aurora search`` command's options (:mod:`aurora.cli.app`);
+- the client path's own argument reader, which runs before typer is imported (:mod:`aurora.serve.client`);
+- the options a search request to the warm server may carry, with their types (:mod:`aurora.serve.protocol`);
+- the MCP ``search`` tool's parameters, hence its JSON schema (:mod:`aurora.serve.mcp`);
+- :class:`SearchRequest`, the record the engine receives, built by :func:`request_from`
+  for the Python API (``project.search("q", limit=5)``), and :func:`check_request`.
+
+Adding an option is one row here plus its behaviour; ``tests/test_search_options.py``
+checks that every derived form agrees with the table. Standard library only, and cheap
+to import: the client path of ``aurora search`` reads this table.
+"""
+
+# No `from __future__ import annotations`: NamedTuple would compile every field's annotation
+# string at import, which tripled this module's import time on the client path.
+import os
+from collections import namedtuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from aurora.errors import UsageError
 
@@ -10,26 +29,210 @@ from aurora.errors import UsageError
 MAX_WAIT_S = 3600.0
 #: The longest query accepted, in characters (a long code example fits; a pasted file does not).
 MAX_QUERY_CHARS = 16_384
+#: Search modes (``auto``: hybrid when the pipeline has an embedder, else lexical).
+MODES = ("auto", "lexical", "semantic", "hybrid")
 
 
-class SearchRequest(NamedTuple):
-    """How to search, beyond the query: the CLI's flags and the ``[search]`` settings."""
+class SearchOption(NamedTuple):
+    """One option of a search: a row of :data:`SEARCH_OPTIONS`."""
 
-    limit: int = 10
-    mode: str | None = None
-    files: bool = False
-    snippet_lines: int = 3
-    wait: bool | None = None  # None: wait = "auto" (see aurora.semantic.source.SemanticSource.should_wait)
-    wait_timeout: float = 60.0
-    explain: bool = False
-    record: bool = True
-    # Whether a search that does not wait still starts the model's load, for later searches
-    # in this process; a one-shot process (the CLI) that will not live to use it does not.
-    background: bool = True
+    name: str
+    #: int, float, str, bool, or os.PathLike: a folder, kept as text until the CLI reads it (no pathlib here).
+    kind: type
+    #: The value when neither the caller nor the ``setting`` gives one.
+    default: Any
+    help: str
+    #: ``aurora search`` flags as typer declares them ("--limit", "-n"; "--wait/--no-wait"); none: API only.
+    flags: tuple[str, ...] = ()
+    #: A field of SearchRequest, which the engine receives; False: the CLI's own business (output, root).
+    request: bool = True
+    #: The MCP ``search`` tool takes it.
+    mcp: bool = False
+    #: The ``[search]`` setting that replaces ``default`` when the option is not given.
+    setting: str | None = None
+    choices: tuple[str, ...] = ()
+    #: The least value allowed (typer checks it on the command line and shows it in --help).
+    minimum: int | None = None
+    #: Values must be more than this.
+    above: float | None = None
+    #: The most allowed.
+    maximum: float | None = None
+    #: The unit the limits are in, for messages ("seconds").
+    unit: str = ""
+    #: The value's placeholder in --help, where typer's own would not say enough.
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        """The option's long flag, as messages name it (``--wait-timeout``)."""
+        return self.flags[0].partition("/")[0] if self.flags else self.name
+
+    def names(self) -> list[str]:
+        """Return every flag of the option, the ``--no-x`` of a ``--x/--no-x`` pair too."""
+        return [name for declaration in self.flags for name in declaration.split("/")]
+
+    def switches(self) -> dict[str, bool]:
+        """Map each flag of a yes/no option to the value it sets (``--wait``: True, ``--no-wait``: False)."""
+        values: dict[str, bool] = {}
+        for declaration in self.flags:
+            on, _, off = declaration.partition("/")
+            values[on] = True
+            if off:
+                values[off] = False
+        return values
+
+    def allows(self, value: Any) -> bool:
+        """Return whether ``value`` is within the option's limits (nan never is)."""
+        return (
+            (self.minimum is None or value >= self.minimum)
+            and (self.above is None or value > self.above)
+            and (self.maximum is None or value <= self.maximum)
+        )
+
+    def limits(self) -> str:
+        """Describe the limits for a message: ``at least 1``, ``more than 0 and at most 3600 seconds``."""
+        parts = [
+            f"{word} {bound:g}"
+            for word, bound in (("at least", self.minimum), ("more than", self.above), ("at most", self.maximum))
+            if bound is not None
+        ]
+        return " and ".join(parts) + (f" {self.unit}" if self.unit else "")
+
+
+SEARCH_OPTIONS: tuple[SearchOption, ...] = (
+    # `aurora search` options, in the order of its --help.
+    SearchOption(
+        "limit",
+        int,
+        10,
+        "Number of results [default: 10].",
+        ("--limit", "-n"),
+        mcp=True,
+        setting="limit",
+        minimum=1,
+    ),
+    SearchOption("json", bool, False, "Print one JSON document on stdout.", ("--json",), request=False),
+    SearchOption("files", bool, False, "Rank files (best chunk per file).", ("--files", "-l"), mcp=True),
+    SearchOption(
+        "mode",
+        str,
+        None,
+        "auto, lexical, semantic or hybrid [default: the pipeline's, auto].",
+        ("--mode", "-m"),
+        mcp=True,
+        choices=MODES,
+    ),
+    SearchOption("pipeline", str, None, "Named pipeline from the configuration.", ("--pipeline", "-p"), mcp=True),
+    SearchOption("backend", str, None, "Use this plugin for every role it can fill.", ("--backend", "-b")),
+    SearchOption(
+        "root",
+        os.PathLike,
+        None,
+        "Indexed folder [default: found from the current folder upwards].",
+        ("--root", "-C"),
+        request=False,
+    ),
+    SearchOption(
+        "color", str, "auto", "Colour the output.", ("--color",), request=False, choices=("auto", "always", "never")
+    ),
+    SearchOption(
+        "wait",
+        bool,
+        None,  # auto: wait for a model that loaded quickly last time (aurora.semantic.source)
+        "Wait for a model that is still loading, or answer lexically at once "
+        "[default: [search] wait, auto: wait for a model that loaded within 3 s last time].",
+        ("--wait/--no-wait",),
+        setting="wait",
+    ),
+    SearchOption(
+        "wait_timeout",
+        float,
+        60.0,
+        "Seconds to wait for the model [default: 60].",
+        ("--wait-timeout",),
+        setting="wait_timeout",
+        above=0,
+        maximum=MAX_WAIT_S,
+        unit="seconds",
+        metavar="SECONDS",
+    ),
+    SearchOption(
+        "explain", bool, False, "Show each signal's score, rank and share of the fused score.", ("--explain",)
+    ),
+    SearchOption(
+        "no_server",
+        bool,
+        False,
+        "Search in this process even when `aurora serve` runs for the index.",
+        ("--no-server",),
+        request=False,
+    ),
+    # The Python API's own.
+    SearchOption("snippet_lines", int, 3, "Lines of each result's snippet.", setting="snippet_lines"),
+    SearchOption("record", bool, True, "Add the top results to the access history ([activation] record_top)."),
+    SearchOption(
+        "background",
+        bool,
+        True,
+        "Start loading the model for later searches when this one does not wait for it; "
+        "a process that exits after the search (the CLI) says False.",
+    ),
+)
+
+#: The options of ``aurora search`` (typer's and the client reader's), in --help order.
+CLI_OPTIONS = tuple(option for option in SEARCH_OPTIONS if option.flags)
+#: The fields of SearchRequest.
+REQUEST_OPTIONS = tuple(option for option in SEARCH_OPTIONS if option.request)
+#: What a search request to the warm server may carry: the request options ``aurora search`` has,
+#: which its client path sends on (the server applies its own ``[search]`` settings to the rest).
+SERVER_OPTIONS = tuple(option for option in REQUEST_OPTIONS if option.flags)
+#: The MCP ``search`` tool's parameters after ``query``.
+MCP_OPTIONS = tuple(option for option in SEARCH_OPTIONS if option.mcp)
+
+
+class SearchRequest(
+    namedtuple(
+        "SearchRequest",
+        [option.name for option in REQUEST_OPTIONS],
+        defaults=[option.default for option in REQUEST_OPTIONS],
+    )
+):
+    """How to search, beyond the query: one field per request option of :data:`SEARCH_OPTIONS`, with its default.
+
+    Built by keyword only (``SearchRequest(limit=5, mode="lexical")``): the fields follow the
+    table's order, which is not an interface. ``wait`` None means auto (see
+    :meth:`aurora.semantic.source.SemanticSource.should_wait`); ``pipeline`` and ``backend``
+    choose the searcher that receives the request.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, **fields: Any) -> "SearchRequest":
+        """Build a request from ``fields`` by name; a field not given takes the table's default."""
+        return super().__new__(cls, **fields)
+
+    def __getnewargs_ex__(self) -> tuple[tuple[()], dict[str, Any]]:
+        """Copy and pickle by keyword too."""
+        return (), self._asdict()
+
+
+def request_from(options: Mapping[str, Any], setting: Callable[[str], Any]) -> SearchRequest:
+    """Return the request for ``options`` (request options by name; None: not given).
+
+    An option not given takes its ``[search]`` setting (``setting(key)``; ``auto`` reads
+    as None: decided per search), else its default. TypeError for a name that is not a
+    request option, as for an unknown keyword argument.
+    """
+    fields = {name: value for name, value in options.items() if value is not None}
+    for option in REQUEST_OPTIONS:
+        if option.name not in fields and option.setting is not None:
+            configured = setting(option.setting)
+            fields[option.name] = None if configured == "auto" else configured
+    return SearchRequest(**fields)
 
 
 def check_request(query: str, request: SearchRequest) -> None:
-    """Refuse an empty or overlong query, a limit below 1 or a wait timeout of zero or less."""
+    """Refuse an empty or overlong query, and an option outside its limits (a limit below 1, a wait timeout of 0)."""
     if not query.strip():
         raise UsageError("the query is empty", hint='give words to search for, e.g. aurora search "parse config"')
     if len(query) > MAX_QUERY_CHARS:
@@ -37,9 +240,8 @@ def check_request(query: str, request: SearchRequest) -> None:
             f"the query is too long ({len(query):,} characters; at most {MAX_QUERY_CHARS:,})",
             hint="search for the few words or the identifier that matter",
         )
-    if request.limit < 1:
-        raise UsageError(f"--limit must be at least 1 (got {request.limit})")
-    if not 0 < request.wait_timeout <= MAX_WAIT_S:  # also refuses nan and inf
-        raise UsageError(
-            f"--wait-timeout must be more than 0 and at most {MAX_WAIT_S:g} seconds (got {request.wait_timeout:g})"
-        )
+    for option in REQUEST_OPTIONS:
+        value = getattr(request, option.name)
+        if not option.allows(value):
+            shown = f"{value:g}" if option.kind is float else value
+            raise UsageError(f"{option.flag} must be {option.limits()} (got {shown})")

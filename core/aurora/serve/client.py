@@ -1,8 +1,8 @@
 """The client path of ``aurora search``: ask the root's warm server, print its answer.
 
 :func:`search_through_server` runs before the typer app is even imported. It reads the
-search's arguments with a small parser that knows every option of ``aurora search``
-(``tests/test_client.py`` checks it against the typer command), finds the index root,
+search's arguments with a small parser built from the option table that typer's
+``aurora search`` is built from too (:mod:`aurora.search.options`), finds the index root,
 and, when a server listens for that root, sends it the search and prints the reply:
 the same text or JSON the in-process search prints (the server renders it with the
 same code), plus ``answered_by: "server"``. It returns None, for the full CLI to
@@ -16,6 +16,7 @@ pluggy or numpy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from aurora.cli import console
 from aurora.common.layout import find_index_root
 from aurora.errors import AuroraError
+from aurora.search.options import CLI_OPTIONS, MAX_WAIT_S, SearchOption
 from aurora.serve import protocol
 from aurora.serve.endpoint import Endpoint, EndpointError
 
@@ -34,46 +36,32 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 2.0
 #: Seconds a reply may take beyond the search's own wait for its model.
 REPLY_MARGIN_S = 30.0
-#: How long the reply may take without ``--wait-timeout``: the longest wait the server may apply
-#: (``search.wait_timeout`` is read by the server, not here), plus REPLY_MARGIN_S.
-DEFAULT_WAIT_S = MAX_WAIT_S = 3600.0
 #: A spinner appears when a reply takes longer than this on a terminal.
 SPINNER_AFTER_S = 0.3
 
-_VALUED = {
-    "-n": "limit",
-    "--limit": "limit",
-    "-m": "mode",
-    "--mode": "mode",
-    "-p": "pipeline",
-    "--pipeline": "pipeline",
-    "-b": "backend",
-    "--backend": "backend",
-    "-C": "root",
-    "--root": "root",
-    "--color": "color",
-    "--wait-timeout": "wait_timeout",
+#: The options of ``aurora search`` that take a value, by flag.
+_VALUED = {flag: option for option in CLI_OPTIONS if option.kind is not bool for flag in option.names()}
+#: Its yes/no options, by flag: (name, the value the flag sets).
+_SWITCHES = {
+    flag: (option.name, value)
+    for option in CLI_OPTIONS
+    if option.kind is bool
+    for flag, value in option.switches().items()
 }
-_FLAGS = {
-    "--json": ("json", True),
-    "-l": ("files", True),
-    "--files": ("files", True),
-    "--wait": ("wait", True),
-    "--no-wait": ("wait", False),
-    "--explain": ("explain", True),
-    "--no-server": ("no_server", True),
-}
-_CHOICES = {"mode": ("auto", "lexical", "semantic", "hybrid"), "color": ("auto", "always", "never")}
-#: Every option the parser knows (typer's ``aurora search`` must offer exactly these).
-OPTIONS = frozenset(_VALUED) | frozenset(_FLAGS)
+#: Every option the reader knows (typer's ``aurora search`` offers exactly these).
+OPTIONS = frozenset(_VALUED) | frozenset(_SWITCHES)
 
 
 def parse_search(argv: list[str]) -> dict[str, Any] | None:
     """Read ``aurora search`` arguments (after ``search``); None when they are not plainly valid.
 
-    None leaves the command to typer, which then gives its usual help or error.
+    Return the query, the options given, and the defaults of the options that are the
+    client's own (``json``, ``root``, ``color``, ``no_server``); a search option not given
+    is left out, for the server to apply its ``[search]`` settings. None leaves the command
+    to typer, which then gives its usual help or error, or to the in-process search, which
+    reports a value outside its limits.
     """
-    args: dict[str, Any] = {"color": "auto"}
+    args: dict[str, Any] = {option.name: option.default for option in CLI_OPTIONS if not option.request}
     positional: list[str] = []
     items = iter(argv)
     for item in items:
@@ -81,48 +69,47 @@ def parse_search(argv: list[str]) -> dict[str, Any] | None:
             positional += list(items)
             break
         name, equals, value = item.partition("=") if item.startswith("--") else (item, "", "")
-        if name in _FLAGS and not equals:
-            key, flag = _FLAGS[name]
+        if name in _SWITCHES and not equals:
+            key, flag = _SWITCHES[name]
             args[key] = flag
         elif name in _VALUED:
             if not equals:
                 value = next(items, None)  # type: ignore[assignment]
                 if value is None:
                     return None
-            args[_VALUED[name]] = value
+            option = _VALUED[name]
+            args[option.name] = converted = _convert(option, value)
+            if converted is None:
+                return None
         elif item.startswith("-") and item != "-":
             return None  # -h, an unknown option, -n5, combined short flags: typer knows
         else:
             positional.append(item)
-    if len(positional) != 1 or not _convert(args):
+    if len(positional) != 1:
         return None
     args["query"] = positional[0]
     return args
 
 
-def _convert(args: dict[str, Any]) -> bool:
-    """Turn option values into their types in place; return whether all of them are valid."""
+def _convert(option: SearchOption, value: str) -> Any:
+    """Return ``value`` as the option's type, or None when it is not one of its choices or not within its limits."""
     try:
-        if "limit" in args:
-            args["limit"] = int(args["limit"])
-            if args["limit"] < 1:
-                return False
-        if "wait_timeout" in args:
-            args["wait_timeout"] = float(args["wait_timeout"])
+        typed = option.kind(value) if option.kind in (int, float) else value
     except ValueError:
-        return False
-    return all(args.get(key, choices[0]) in choices for key, choices in _CHOICES.items())
+        return None
+    if option.choices and typed not in option.choices:
+        return None
+    return typed if option.allows(typed) else None
 
 
 def search_through_server(argv: list[str]) -> int | None:
     """Answer ``aurora search ARGV`` through the root's server; return the exit code, or None to answer in-process."""
     args = parse_search(argv)
-    if args is None or args.get("no_server"):
+    if args is None or args["no_server"]:
         return None
-    start = os.path.abspath(os.path.expanduser(args.get("root") or "."))
-    timeout = args.get("wait_timeout", DEFAULT_WAIT_S)
-    if not os.path.isdir(start) or not 0 < timeout <= MAX_WAIT_S:
-        return None  # the in-process path reports the folder or the timeout
+    start = os.path.abspath(os.path.expanduser(args["root"] or "."))
+    if not os.path.isdir(start):
+        return None  # the in-process path reports the folder
     root = find_index_root(start)
     if root is None:
         return None  # the in-process path says there is no index, and what to do
@@ -135,19 +122,20 @@ def search_through_server(argv: list[str]) -> int | None:
         "root": root,
         "cwd": os.getcwd(),
         "query": args["query"],
-        "options": {key: args[key] for key in protocol.SEARCH_OPTIONS if key in args},
+        "options": {key: args[key] for key in protocol.OPTION_TYPES if key in args},
         "output": {
-            "format": "json" if args.get("json") else "text",
+            "format": "json" if args["json"] else "text",
             "color": console.use_color(args["color"], sys.stdout),
         },
     }
-    reply = ask(endpoint, request, timeout + REPLY_MARGIN_S)
+    # Without --wait-timeout, the longest wait the server may apply (it reads search.wait_timeout).
+    reply = ask(endpoint, request, args.get("wait_timeout", MAX_WAIT_S) + REPLY_MARGIN_S)
     if reply is None:
         return None
     if not reply["ok"]:
         console.error(str(reply["error"].get("message")), reply["error"].get("hint"))
         return int(reply["error"].get("exit_code", 2))
-    return print_answer(reply["response"], reply.get("text"), bool(args.get("json")))
+    return print_answer(reply["response"], reply.get("text"), args["json"])
 
 
 def ask(endpoint: Endpoint, request: dict[str, Any], timeout: float, quiet: bool = False) -> dict[str, Any] | None:
@@ -211,7 +199,8 @@ def exchange(endpoint: Endpoint, request: dict[str, Any], timeout: float, quiet:
             warn(f"cannot reach the server at {endpoint.socket}: {exc.strerror or exc}; answered in-process")
             return None
         try:
-            protocol.send(connection, request)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                protocol.send(connection, request)  # a busy server replies unread and may have closed: read on
             _wait_readable(connection, timeout, spinner=not quiet)
             connection.settimeout(timeout)
             return protocol.receive(connection, protocol.MAX_REPLY_BYTES)

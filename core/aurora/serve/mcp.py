@@ -10,12 +10,17 @@ the three answer alike. docs/mcp.md shows how to register it with common clients
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aurora.errors import AuroraError, BackendNotInstalledError
+from aurora.search.options import MCP_OPTIONS
 from aurora.serve import protocol
 from aurora.serve.endpoint import Endpoint
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 INSTRUCTIONS = (
     "Aurora searches the indexed codebase or notes at {root}: BM25 over code-aware tokens, embeddings "
@@ -31,11 +36,11 @@ class Tools:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def search(
-        self, query: str, limit: int = 10, mode: str | None = None, pipeline: str | None = None, files: bool = False
-    ) -> dict[str, Any]:
-        """Search through the warm server when one runs for the root, else in this process."""
-        options = {"limit": limit, "mode": mode, "pipeline": pipeline, "files": files}
+    def search(self, query: str, **options: Any) -> dict[str, Any]:
+        """Search through the warm server when one runs for the root, else in this process.
+
+        ``options`` are the tool's (:data:`aurora.search.options.MCP_OPTIONS`) by name.
+        """
         served = self._through_server(query, options)
         if served is not None:
             return served
@@ -98,23 +103,22 @@ def serve_stdio(root: Path) -> None:
         name="aurora", version=__version__, instructions=INSTRUCTIONS.format(root=root), log_level="WARNING"
     )
 
-    def guarded(work: Any, *args: Any) -> Any:
+    def guarded(work: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return work(*args)
+            return work(*args, **kwargs)
         except AuroraError as exc:  # the assistant reads the message and the fix
             raise ToolError(exc.message + (f" (hint: {exc.hint})" if exc.hint else "")) from None
 
     @app.tool()
-    def search(
-        query: str, limit: int = 10, mode: str | None = None, pipeline: str | None = None, files: bool = False
-    ) -> dict[str, Any]:
+    @_with_search_options
+    def search(query: str, **options: Any) -> dict[str, Any]:
         """Search the codebase with words, identifiers or a question.
 
         Returns ranked chunks with path, line_start, line_end, symbol, snippet and per-signal
         scores. `mode` is auto, lexical, semantic or hybrid; `files` ranks files instead of
         chunks; `pipeline` names a configured pipeline.
         """
-        return guarded(tools.search, query, limit, mode, pipeline, files)
+        return guarded(tools.search, query, **options)
 
     @app.tool()
     def index(incremental: bool = True) -> dict[str, Any]:
@@ -132,3 +136,18 @@ def serve_stdio(root: Path) -> None:
         return guarded(tools.models)
 
     app.run("stdio")
+
+
+def _with_search_options(tool: F) -> F:
+    """Give ``tool(query, **options)`` one parameter per MCP search option, which the SDK reads for the JSON schema.
+
+    An option whose default is None may be None (not given); the schema shows the others' defaults.
+    """
+    parameters = [inspect.Parameter("query", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)]
+    for option in MCP_OPTIONS:
+        kind = option.kind if option.default is not None else option.kind | None
+        parameters.append(
+            inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=option.default, annotation=kind)
+        )
+    tool.__signature__ = inspect.Signature(parameters, return_annotation=dict[str, Any])  # type: ignore[attr-defined]
+    return tool

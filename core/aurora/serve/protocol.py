@@ -4,7 +4,9 @@ A request is ``{"v": 1, "op": ..., ...}``: ``search`` (``root``, ``cwd``, ``quer
 ``options``, ``output``), ``status`` or ``stop``. A reply is ``{"ok": true, ...}`` or
 ``{"ok": false, "error": {"message", "hint", "exit_code", "in_process"}}``, where
 ``in_process`` tells the client that the same request may still succeed in its own
-process (the server is busy, or is shutting down). docs/server.md has the fields.
+process (the server is busy, or is shutting down). A busy server replies at once, without
+reading the request, and closes the connection: a client whose request could not be sent
+still reads the reply. docs/server.md has the fields.
 
 Standard library only: the client path of ``aurora search`` imports it.
 """
@@ -14,11 +16,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from aurora.search.options import SERVER_OPTIONS
+
 if TYPE_CHECKING:
     import socket
 
 VERSION = 1
-#: The largest request accepted, in bytes (a query is limited much lower by aurora.search.engine).
+#: The largest request accepted, in bytes (a query is limited much lower by aurora.search.options).
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 #: The largest reply a client reads, in bytes.
 MAX_REPLY_BYTES = 256 * 1024 * 1024
@@ -65,16 +69,10 @@ def receive(connection: socket.socket, limit: int) -> dict[str, Any]:
     return message
 
 
-#: Options a search request may carry, with their types (the options of ``aurora search``).
-SEARCH_OPTIONS: dict[str, type | tuple[type, ...]] = {
-    "limit": int,
-    "mode": str,
-    "pipeline": str,
-    "backend": str,
-    "files": bool,
-    "wait": bool,
-    "wait_timeout": (int, float),
-    "explain": bool,
+#: Options a search request may carry, with the JSON types of their values (None too: not given).
+#: JSON has one kind of number: a float option takes 60 as well as 60.0.
+OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
+    option.name: (int, float) if option.kind is float else option.kind for option in SERVER_OPTIONS
 }
 
 

@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from aurora.api import open_project
+from aurora.common.atomic import write_text_atomically
 from aurora.common.layout import DATABASE_NAME, index_dir
+from aurora.common.locks import LockHeld, ProcessLock
 from aurora.errors import AuroraError, NoIndexError, UsageError
 from aurora.serve import protocol
 from aurora.serve.endpoint import Endpoint, EndpointError
@@ -65,14 +67,15 @@ class WarmServer:
         self.idle_timeout = idle_timeout
         self.workers = workers
         self.http_address = http
+        #: Requests that may be in flight at once (answered or waiting for a worker); beyond: "busy".
+        self.capacity = workers * (1 + QUEUE_PER_WORKER)
         self._stop = threading.Event()
-        self._slots = threading.BoundedSemaphore(workers * (1 + QUEUE_PER_WORKER))
-        self._stats_lock = threading.Lock()
-        self._requests = self._errors = 0
+        self._stats_lock = threading.Lock()  # guards _in_flight, _requests and _errors
+        self._in_flight = self._requests = self._errors = 0
         self._last_request = time.monotonic()
         self._started = time.time()
         self._index_identity: tuple[int, int] | None = None
-        self._lock_fd: int | None = None
+        self._lock: ProcessLock | None = None
         self._http: Any = None
 
     # --- lifecycle -------------------------------------------------------------
@@ -98,7 +101,7 @@ class WarmServer:
                 self._http.shutdown()
                 self._http.server_close()
             pool.shutdown(wait=True)  # requests already accepted are answered
-            if self._lock_fd is not None:
+            if self._lock is not None:
                 self._release()
                 if announce:
                     print(f"aurora: stopped serving {self.root}", file=sys.stderr, flush=True)
@@ -115,13 +118,14 @@ class WarmServer:
             raise UsageError(
                 f"cannot serve: {exc}", hint="fix the folder's owner or mode, or set XDG_RUNTIME_DIR"
             ) from None
-        self._lock_fd = self.endpoint.acquire(LOCK_PATIENCE_S)
-        if self._lock_fd is None:
+        try:
+            self._lock = self.endpoint.hold_lock(LOCK_PATIENCE_S)
+        except LockHeld:
             raise ServerRunningError(
                 f"a server for {self.root} is already running"
                 + (f" (pid {self.endpoint.pid()})" if self.endpoint.pid() else ""),
                 hint="`aurora serve --status` shows it, `aurora serve --stop` stops it",
-            )
+            ) from None
         try:
             os.unlink(self.endpoint.socket)  # we hold the lock: any socket left there is stale
         except FileNotFoundError:
@@ -144,18 +148,15 @@ class WarmServer:
                 os.unlink(path)
             except FileNotFoundError:
                 pass
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _write_info(self) -> None:
         info = {"pid": os.getpid(), "root": str(self.root), "socket": self.endpoint.socket, "started": self._started}
         if self._http is not None:
             info["http"] = self._http_text()
-        temporary = f"{self.endpoint.info}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(info, handle)
-        os.replace(temporary, self.endpoint.info)
+        write_text_atomically(self.endpoint.info, json.dumps(info))
 
     def _preload(self) -> None:
         """Open the index and start loading the default pipeline's model (speculatively: searches want it)."""
@@ -183,22 +184,37 @@ class WarmServer:
                 continue
             self._dispatch(pool, lambda c=connection: self._serve_connection(c), lambda c=connection: _reply_busy(c))
 
+    @property
+    def in_flight(self) -> int:
+        """Requests accepted and not answered yet, running or waiting for a worker; at ``capacity``, "busy"."""
+        with self._stats_lock:
+            return self._in_flight
+
     def _dispatch(self, pool: ThreadPoolExecutor, serve: Callable[[], None], busy: Callable[[], None]) -> None:
         """Run ``serve()`` on the pool, or ``busy()`` at once when too many requests wait already."""
-        if not self._slots.acquire(blocking=False):
+        with self._stats_lock:
+            admitted = self._in_flight < self.capacity
+            if admitted:
+                self._in_flight += 1
+        if not admitted:
             busy()
             return
         try:
             pool.submit(self._in_slot, serve, busy)
         except RuntimeError:  # the pool is shutting down
-            self._slots.release()
+            self._free_slot()
             busy()
 
     def _in_slot(self, serve: Callable[[], None], busy: Callable[[], None]) -> None:
         try:
             (busy if self._stop.is_set() else serve)()  # once stopping, what still waits is sent away at once
         finally:
-            self._slots.release()
+            self._free_slot()
+
+    def _free_slot(self) -> None:
+        """Free the slot of a request that was answered (or sent away)."""
+        with self._stats_lock:
+            self._in_flight -= 1
 
     # --- one connection ----------------------------------------------------------
 
@@ -363,7 +379,7 @@ def _search_arguments(request: dict[str, Any], root: Path) -> tuple[str, dict[st
     if not isinstance(options, dict) or not isinstance(output, dict) or not isinstance(cwd, str):
         raise UsageError("malformed request: options and output must be objects, cwd a string")
     for key, value in options.items():
-        wanted = protocol.SEARCH_OPTIONS.get(key)
+        wanted = protocol.OPTION_TYPES.get(key)
         if wanted is None:
             raise UsageError(f"malformed request: unknown option {key!r}")
         if value is not None and (not isinstance(value, wanted) or (wanted is int and isinstance(value, bool))):
