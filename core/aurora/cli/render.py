@@ -55,6 +55,8 @@ def _explain_text(result: SearchResult) -> str:
             parts.append(f"{name} not ranked {signal.contribution:+.4f}")
         else:
             parts.append(f"{name} {signal.score:.4g} #{signal.rank} {signal.contribution:+.4f}")
+    if result.adjustments:
+        parts.append("rerank " + " ".join(f"{reason} {value:+.4f}" for reason, value in result.adjustments.items()))
     return "  = " + "  |  ".join(parts)
 
 

@@ -3,7 +3,8 @@
 Sources, lowest precedence first (later ones override single keys of earlier ones):
 
 1. built-in defaults;
-2. the user file ``$XDG_CONFIG_HOME/aurora/config.toml`` (``~/.config/aurora/config.toml``);
+2. the user file ``$XDG_CONFIG_HOME/aurora/config.toml`` (``~/.config/aurora/config.toml``; on
+   macOS and Windows the platform's own folder: :mod:`aurora.common.dirs`);
 3. ``[tool.aurora]`` in ``<root>/pyproject.toml``;
 4. ``<root>/aurora.toml``;
 5. command-line flags (``--pipeline``, ``--backend``, ``--mode``, ``--limit``), which the
@@ -17,15 +18,16 @@ against the plugin's own declaration when the pipeline loads it.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from aurora.common.dirs import user_config_dir
 from aurora.config.validation import check_value
 from aurora.errors import ConfigError
 from aurora.host.contract import Option
+from aurora.search.options import MODES
 
 Key = tuple[str, ...]
 
@@ -34,7 +36,6 @@ COMMAND_LINE = "command line"
 
 #: The roles a pipeline fills (chunkers are chosen per index, in ``[index]``).
 ROLES = ("lexical", "embedder", "store", "fusion", "reranker")
-MODES = ("auto", "lexical", "semantic", "hybrid")
 
 #: The host's own settings (plugin options are declared by the plugins).
 HOST_OPTIONS: dict[Key, Option] = {
@@ -203,8 +204,7 @@ class Config:
 
 def user_config_path() -> Path:
     """Return the user configuration file path (it need not exist)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "aurora" / "config.toml"
+    return user_config_dir() / "config.toml"
 
 
 def load(root: Path | None) -> Config:

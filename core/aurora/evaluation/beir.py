@@ -10,7 +10,6 @@ returns nothing counting as 0 (trec_eval ``-c``).
 from __future__ import annotations
 
 import json
-import statistics
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,13 +20,14 @@ from typing import Any
 from aurora.cli.progress import Progress
 from aurora.common.layout import DATABASE_NAME, index_dir
 from aurora.errors import AuroraError, UsageError
+from aurora.evaluation.measures import check_scorable, latency_percentiles
+from aurora.host.contract import Chunk
 from aurora.host.pipeline import Pipeline
 from aurora.host.registry import PluginHost
-from aurora.index.chunking import Chunk
 from aurora.index.indexer import index_documents
 from aurora.index.sources import SourceFile, content_hash, new_chunk
 from aurora.index.store import FileState, Store
-from aurora.search.engine import Searcher
+from aurora.search.engine import Searcher, run_search
 from aurora.search.options import MAX_WAIT_S, SearchRequest
 
 #: trec_eval measure -> report field. pytrec_eval reports "ndcg_cut.10" as "ndcg_cut_10".
@@ -104,6 +104,7 @@ def evaluate(
         name: sum(per_query.get(qid, {}).get(measure.replace(".", "_"), 0.0) for qid in qrels) / len(qrels)
         for measure, name in MEASURES.items()
     }
+    p50, p95 = latency_percentiles(latencies)
     return EvalReport(
         dataset=dataset.name,
         split=split,
@@ -113,8 +114,8 @@ def evaluate(
         queries=len(queries),
         ndcg_at_10=means["ndcg_at_10"],
         recall_at_100=means["recall_at_100"],
-        latency_p50_ms=statistics.median(latencies),
-        latency_p95_ms=statistics.quantiles(latencies, n=20)[-1] if len(latencies) > 1 else latencies[0],
+        latency_p50_ms=p50,
+        latency_p95_ms=p95,
         index_s=report.elapsed_s,
     )
 
@@ -125,7 +126,9 @@ def _run_queries(
     run: dict[str, dict[str, float]] = {}
     latencies = []
     mode_used = mode or searcher.pipeline.mode
-    request = SearchRequest(RANKING_DEPTH, mode, snippet_lines=0, wait=True, wait_timeout=MAX_WAIT_S, record=False)
+    request = SearchRequest(
+        limit=RANKING_DEPTH, mode=mode, snippet_lines=0, wait=True, wait_timeout=MAX_WAIT_S, record=False
+    )
     with progress.task("Querying", total=len(queries), unit="queries") as advance:
         for qid, text in queries.items():
             advance(1)
@@ -133,9 +136,8 @@ def _run_queries(
                 run[qid] = {}
                 continue
             started = time.perf_counter()
-            response = searcher.search(text, request)
-            if response.model is not None and response.model["state"] != "ready":  # never score a fallback
-                raise AuroraError(f"cannot evaluate {mode_used} search: {response.warnings[-1]}")
+            response = run_search(searcher, text, request)
+            check_scorable(response, mode_used)
             latencies.append((time.perf_counter() - started) * 1000)
             run[qid] = {result.chunk.path: result.score for result in response.results}
             mode_used = response.mode

@@ -55,7 +55,7 @@ class PluginDescription(NamedTuple):
     without importing them, before it starts a background load, so that a missing library
     is reported at once with ``pip install 'DISTRIBUTION[extra]'``.
 
-    A chunker lists the ``languages`` it splits (names as :func:`aurora.index.chunking.language_of`
+    A chunker lists the ``languages`` it splits (names as :func:`aurora.index.languages.language_of`
     gives them) and a ``version`` that changes whenever its chunks would: files it chunked
     with another version are chunked again. ``api_version`` is the
     :data:`~aurora.host.hookspecs.API_VERSION` the plugin was written for; the host refuses

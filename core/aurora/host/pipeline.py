@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aurora.config.layers import COMMAND_LINE, DEFAULT_WEIGHTS, Config, RoleConfig
 from aurora.config.validation import resolve as resolve_options
 from aurora.errors import AuroraError, ConfigError, PluginNotFoundError
-from aurora.host.registry import LoadedPlugin, PluginHost, discover, roles_of
+from aurora.host.registry import LoadedPlugin, PluginHost, canonical_name, discover, roles_of
 from aurora.index import lexical
 
 if TYPE_CHECKING:
@@ -120,12 +120,17 @@ class Pipeline:
 def resolve(
     config: Config, host: PluginHost, root: Path, name: str | None = None, backend: str | None = None
 ) -> Pipeline:
-    """Resolve pipeline ``name`` (default pipeline if None), replacing roles ``backend`` can fill."""
+    """Resolve pipeline ``name`` (default pipeline if None), replacing roles ``backend`` can fill.
+
+    A role the pipeline already fills with ``backend`` keeps its configured options.
+    """
     spec = config.pipeline(name)
     roles = dict(spec.roles)
     if backend:
         for role in _backend_roles(backend):
-            roles[role] = RoleConfig(role=role, plugin=backend, plugin_source=COMMAND_LINE, options={})
+            configured = roles.get(role)
+            if configured is None or canonical_name(configured.plugin) != canonical_name(backend):
+                roles[role] = RoleConfig(role=role, plugin=backend, plugin_source=COMMAND_LINE, options={})
     return Pipeline(spec.name, spec.mode, spec.description, roles, host, root, spec.removed, spec.weights)
 
 

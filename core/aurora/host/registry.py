@@ -16,7 +16,9 @@ import zlib
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from aurora.common.layout import user_cache_dir
+from aurora.common.atomic import write_text_atomically
+from aurora.common.dirs import user_cache_dir
+from aurora.common.hints import install_hint
 from aurora.errors import PluginLoadError, PluginNotFoundError
 
 #: Entry-point group of each role. The entry-point name is the plugin's name.
@@ -139,9 +141,7 @@ def _write_cache(path: Path, key: str, entries: dict[str, tuple[PluginEntry, ...
     document = {"key": key, "entries": {role: [e._asdict() for e in found] for role, found in entries.items()}}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_suffix(f".{os.getpid()}.tmp")
-        staging.write_text(json.dumps(document), encoding="utf-8")
-        os.replace(staging, path)
+        write_text_atomically(path, json.dumps(document))
         cached = sorted(path.parent.glob("entry-points-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in cached[_CACHE_FILES_KEPT:]:
             old.unlink(missing_ok=True)
@@ -313,31 +313,3 @@ def _import(entry: PluginEntry) -> Any:
             hint="the plugin's package is broken; reinstall or report it",
         ) from exc
     return obj
-
-
-def install_hint(distribution: str | None, missing_module: str | None) -> str:
-    """Say which pip command installs ``missing_module`` for ``distribution``, using its extras."""
-    if distribution is None or not missing_module:
-        return "reinstall the package that provides this plugin"
-    from importlib.metadata import PackageNotFoundError, metadata
-
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    top_level = missing_module.split(".")[0]
-    try:
-        meta = metadata(distribution)
-    except PackageNotFoundError:
-        return f"pip install {top_level}"
-    wanted = canonicalize_name(top_level)
-    for line in meta.get_all("Requires-Dist") or ():
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            continue
-        if canonicalize_name(requirement.name) != wanted or requirement.marker is None:
-            continue
-        for extra in meta.get_all("Provides-Extra") or ():
-            if requirement.marker.evaluate({"extra": extra}):
-                return f"pip install '{distribution}[{extra}]'"
-    return f"pip install {top_level}  (needed by {distribution})"

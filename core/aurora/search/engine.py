@@ -1,30 +1,37 @@
-"""Answer a query from an opened index: rank chunks (or files), attach snippets, report the mode.
+"""Answer a query from an opened index, in named stages.
 
-A search first starts loading its model when the mode wants one (:meth:`Searcher.start_model`);
-its caller waits for the model if the search waits, then the search ranks, with the model
-if it is ready or without it, saying why (:mod:`aurora.semantic.source`). Activation
-(:mod:`aurora.activation.usage`) joins as a third signal whenever candidates have a history, and
-the pipeline's fusion plugin combines the signals.
+A search runs :func:`run_search`: :meth:`Searcher.prepare` decides whether the search
+wants a model and starts loading it, the caller waits for it (outside any lock) if the
+search waits, then :meth:`Searcher.search` runs the stages:
+
+1. **candidates**: each signal ranks the index (lexical BM25; semantic vectors when the
+   model is ready, else the search says why and goes on lexically; activation for
+   candidates with a history, :mod:`aurora.activation.usage`);
+2. **fuse**: the pipeline's fusion plugin combines the signals into one ranking;
+3. **rerank**: the pipeline's reranker plugin, if it has one, reorders the top candidates,
+   reading their text and metadata;
+4. **group**: the top chunks, or with ``--files`` each file's best chunk and its count;
+5. **materialise**: chunks become results with snippets, scores and (``--explain``) the
+   breakdown of every signal and reranker adjustment.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aurora.common.layout import LEXICAL_DIRNAME
-from aurora.config.layers import MODES
 from aurora.errors import AuroraError, PluginLoadError, UsageError
-from aurora.host.contract import FusedHit, Hit
+from aurora.host.contract import Candidate, FusedHit, Hit, Reranked
 from aurora.host.pipeline import Pipeline
 from aurora.host.registry import PluginHost
 from aurora.index import lexical
 from aurora.index.store import Store, StoredChunk
-from aurora.search.options import SearchRequest, check_request
+from aurora.search.options import MODES, SearchRequest, check_request
 from aurora.search.results import SearchResponse, SearchResult, Signal
 from aurora.search.snippets import line_filter, make_snippet
 
@@ -38,8 +45,71 @@ ALL_HITS = 10**9
 FUSION_DEPTH = 100
 #: Signals whose scores are already probabilities (see the fusion hook).
 CALIBRATED = frozenset({"activation"})
+#: Fused candidates a reranker sees (the rest keep their fused order below them).
+RERANK_DEPTH = 100
 
 Waiting = Callable[[str], AbstractContextManager[Any]]
+
+
+class Plan(NamedTuple):
+    """What :meth:`Searcher.prepare` decided about a search's model: its source (None: no model) and whether to wait."""
+
+    semantic: SemanticSource | None
+    waits: bool
+
+    def wait(self, timeout: float, waiting: Waiting | None = None) -> None:
+        """Wait up to ``timeout`` seconds for the model if the search waits; ``waiting`` wraps the wait (a spinner)."""
+        if self.semantic is not None and self.waits:
+            from aurora.semantic.source import no_spinner
+
+            self.semantic.wait(timeout, waiting or no_spinner)
+
+
+class RankedRow(NamedTuple):
+    """One row of a ranking on its way to becoming a result: the chunk, its score and how it got there.
+
+    ``matches`` counts the chunks of its file that matched (``--files``), ``contributions``
+    each signal's share of the fused score, ``adjustments`` what the reranker changed.
+    """
+
+    chunk: StoredChunk
+    score: float
+    matches: int
+    contributions: Mapping[str, float]
+    adjustments: Mapping[str, float]
+
+
+class Ranked(NamedTuple):
+    """A chunk id in a ranking after fusion and reranking."""
+
+    chunk_id: int
+    score: float
+    contributions: Mapping[str, float]
+    adjustments: Mapping[str, float] = {}
+
+
+def run_search(
+    searcher: Searcher,
+    query: str,
+    request: SearchRequest,
+    waiting: Waiting | None = None,
+    lock: AbstractContextManager[Any] | None = None,
+) -> SearchResponse:
+    """Run one search end to end: prepare the model, wait for it outside ``lock``, then rank under ``lock``.
+
+    Every front end (CLI, server, MCP, eval, the Python API) searches through here, so
+    they all answer alike. ``lock`` serialises the searcher's use (a project shared by
+    threads); a search waiting for its model holds up no other.
+    """
+    guard = lock if lock is not None else nullcontext()
+    check_request(query, request)
+    with guard:
+        plan = searcher.prepare(request)
+        if plan.waits:
+            searcher.open_lexical()  # the lexical side's start-up overlaps the model's load
+    plan.wait(request.wait_timeout, waiting)
+    with guard:
+        return searcher.search(query, request, plan)
 
 
 def resolve_mode(pipeline: Pipeline, requested: str | None) -> tuple[str, list[str]]:
@@ -80,86 +150,40 @@ class Searcher:
         self._semantic: SemanticSource | None = None
         self._notices = list(notices or [])  # told once, with the first response
 
-    def start_model(self, request: SearchRequest) -> tuple[SemanticSource | None, bool]:
-        """Prepare the search's model, and start loading it if the search will wait for it (or lives on to use it).
+    def prepare(self, request: SearchRequest) -> Plan:
+        """Decide whether the search wants a model and waits for it; start loading it if it will be used.
 
-        Return the model's source (None when the mode wants no model) and whether the
-        search waits for it. The caller waits (:meth:`SemanticSource.wait`) before
-        :meth:`search`, outside any lock, so that other searches go on meanwhile.
+        The model starts loading when the search waits for it, or when this process lives
+        on to use it later (``request.background``). The caller waits (:meth:`Plan.wait`)
+        before :meth:`search`, outside any lock, so that other searches go on meanwhile.
         """
         mode, _ = resolve_mode(self.pipeline, request.mode)
         if mode not in ("semantic", "hybrid"):
-            return None, False
+            return Plan(None, False)
         semantic = self.semantic_source()
         semantic.prepare(self.store)
-        wait = mode == "semantic" or (request.wait if request.wait is not None else semantic.should_wait())
-        if wait or request.background:
+        waits = mode == "semantic" or (request.wait if request.wait is not None else semantic.should_wait())
+        if waits or request.background:
             semantic.start()
-        return semantic, wait
+        return Plan(semantic, waits)
 
-    def search(
-        self,
-        query: str,
-        request: SearchRequest,
-        waiting: Waiting | None = None,
-        model: tuple[SemanticSource | None, bool] | None = None,
-    ) -> SearchResponse:
-        """Rank the index for ``query``, with the model when it is ready.
-
-        ``model`` is what :meth:`start_model` returned to a caller that has waited
-        already (outside its lock: Project.search); without it the model is started and
-        waited for here, ``waiting(message)`` wrapping the wait (a spinner).
-        """
+    def search(self, query: str, request: SearchRequest, plan: Plan) -> SearchResponse:
+        """Rank the index for ``query`` through the stages (module docstring), with the model if it is ready."""
         started = time.perf_counter()
         check_request(query, request)
         mode, warnings = resolve_mode(self.pipeline, request.mode)
         warnings[:0], self._notices = self._notices, []
         if mode == "hybrid":
             self.pipeline.fusion()  # a misconfigured method is an error even when one signal answers
-        if model is not None:
-            semantic, wait = model
-        else:
-            semantic, wait = self.start_model(request)
-            if semantic is not None and wait:
-                from aurora.semantic.source import no_spinner
-
-                semantic.wait(request.wait_timeout, waiting or no_spinner)
-        depth = _depth(mode, request.limit, request.files)
-        outcome = None
         with self.store.snapshot():
             index = self._lexical_index()
-            if index.empty:
-                warnings.append("the index is empty: no indexable files were found")
             terms = set(index.analyze(query))
-            if not terms and not index.empty and mode != "semantic":
-                warnings.append("the query has no searchable terms (only stopwords or one-letter words)")
-            signals = {"lexical": index.search(query, depth)} if mode != "semantic" else {}
-            if semantic is not None:
-                outcome = self._semantic_outcome(semantic, mode, wait, request.wait_timeout)
-                if outcome.index is not None:
-                    from aurora.semantic import vectors
-
-                    vector = outcome.index.embed_query(query)
-                    signals["semantic"] = vectors.search(self.store, outcome.index.table, vector, depth)
-                else:
-                    mode = "lexical"
-                    warnings.append(_degraded(outcome))
-            if self._usage is not None and self.pipeline.weights["activation"] > 0:
-                candidates = list({chunk_id for hits in signals.values() for chunk_id, _ in hits[:FUSION_DEPTH]})
-                try:
-                    active = self._usage.signal(self.store, candidates)
-                except AuroraError as exc:  # a history damaged while open: rank without it
-                    active = []
-                    warnings.append(f"ranked without activation: {exc.message}")
-                if active:
-                    signals["activation"] = active
-            fused = self._fuse(signals)
-            ranked = (
-                self._best_chunk_per_file(fused, request.limit) if request.files else self._top(fused, request.limit)
-            )
+            signals, mode, outcome = self._candidates(query, request, mode, plan, index, terms, warnings)
+            ranking = self._rerank(query, self._fuse(signals), warnings)
+            rows = self._group(ranking, request)
         if request.record and self._usage is not None:
             try:
-                self._usage.record_results(self.store, [chunk.id for chunk, _, _, _ in ranked])
+                self._usage.record_results(self.store, [row.chunk.id for row in rows])
             except AuroraError as exc:  # the answer stands; only its use was not recorded
                 warnings.append(f"this search was not recorded in the access history: {exc.message}")
         return SearchResponse(
@@ -168,11 +192,52 @@ class Searcher:
             pipeline=self.pipeline.name,
             root=str(self.root),
             files=request.files,
-            results=self._results(query, terms, index, signals, ranked, request),
+            results=self._materialise(query, terms, index, signals, rows, request),
             warnings=warnings,
             elapsed_ms=(time.perf_counter() - started) * 1000,
             model=_model_report(outcome),
         )
+
+    # --- stage 1: candidates ---------------------------------------------------------
+
+    def _candidates(
+        self,
+        query: str,
+        request: SearchRequest,
+        mode: str,
+        plan: Plan,
+        index: lexical.OpenLexicalIndex,
+        terms: set[str],
+        warnings: list[str],
+    ) -> tuple[dict[str, list[Hit]], str, SemanticOutcome | None]:
+        """Rank the index with each signal; return the signals, the mode that answered and the model's outcome."""
+        depth = _depth(mode, request.limit, request.files)
+        if index.empty:
+            warnings.append("the index is empty: no indexable files were found")
+        if not terms and not index.empty and mode != "semantic":
+            warnings.append("the query has no searchable terms (only stopwords or one-letter words)")
+        signals = {"lexical": index.search(query, depth)} if mode != "semantic" else {}
+        outcome = None
+        if plan.semantic is not None:
+            outcome = self._semantic_outcome(plan.semantic, mode, plan.waits, request.wait_timeout)
+            if outcome.index is not None:
+                from aurora.semantic import vectors
+
+                vector = outcome.index.embed_query(query)
+                signals["semantic"] = vectors.search(self.store, outcome.index.table, vector, depth)
+            else:
+                mode = "lexical"
+                warnings.append(_degraded(outcome))
+        if self._usage is not None and self.pipeline.weights["activation"] > 0:
+            candidates = list({chunk_id for hits in signals.values() for chunk_id, _ in hits[:FUSION_DEPTH]})
+            try:
+                active = self._usage.signal(self.store, candidates)
+            except AuroraError as exc:  # a history damaged while open: rank without it
+                active = []
+                warnings.append(f"ranked without activation: {exc.message}")
+            if active:
+                signals["activation"] = active
+        return signals, mode, outcome
 
     def open_lexical(self) -> None:
         """Open the live lexical index now (imports, memory maps, vocabulary), e.g. while a model loads."""
@@ -208,6 +273,8 @@ class Searcher:
             raise outcome.error  # nothing else can answer a semantic-only search
         return outcome
 
+    # --- stage 2: fuse --------------------------------------------------------------
+
     def _fuse(self, signals: dict[str, list[Hit]]) -> list[FusedHit]:
         """Fuse the signals with the pipeline's method; a lone signal keeps its own scores.
 
@@ -234,34 +301,71 @@ class Searcher:
         weights = self.pipeline.weights
         return {name: hits for name, hits in signals.items() if hits and weights.get(name, 1.0) > 0}
 
-    def _top(self, fused: list[FusedHit], limit: int) -> list[tuple[StoredChunk, float, int, FusedHit]]:
-        chunks = self.store.chunks([hit.chunk_id for hit in fused[:limit]])
-        return [(chunks[hit.chunk_id], hit.score, 1, hit) for hit in fused[:limit] if hit.chunk_id in chunks]
+    # --- stage 3: rerank ------------------------------------------------------------
 
-    def _best_chunk_per_file(self, fused: list[FusedHit], limit: int) -> list[tuple[StoredChunk, float, int, FusedHit]]:
-        """Rank files by their best chunk (``fused`` is best first) and count each file's matching chunks."""
-        paths = self.store.paths([hit.chunk_id for hit in fused])
-        best: dict[str, FusedHit] = {}
+    def _rerank(self, query: str, fused: list[FusedHit], warnings: list[str]) -> list[Ranked]:
+        """Let the pipeline's reranker reorder the top :data:`RERANK_DEPTH` fused hits; the rest follow unchanged.
+
+        A reranker that fails or answers with something else than ``Reranked`` records
+        leaves the fused order as it was, with a warning: a plugin bug never costs the answer.
+        """
+        ranking = [Ranked(hit.chunk_id, hit.score, hit.contributions) for hit in fused]
+        reranker = self.pipeline.reranker()
+        if reranker is None or not fused:
+            return ranking
+        plugin, options = reranker
+        top = fused[:RERANK_DEPTH]
+        chunks = self.store.chunks([hit.chunk_id for hit in top])
+        candidates = [_candidate(hit, chunks[hit.chunk_id]) for hit in top if hit.chunk_id in chunks]
+        try:
+            answer = self._host.require(plugin, "aurora_rerank", query=query, candidates=candidates, options=options)
+            if not all(isinstance(item, Reranked) for item in answer):
+                raise TypeError("it returned other records than Reranked")
+        except AuroraError:
+            raise
+        except Exception as exc:  # any plugin bug: keep the fused order
+            warnings.append(f"reranker '{plugin.name}' failed ({type(exc).__name__}: {exc}); results are not reranked")
+            return ranking
+        by_id = {item.chunk_id: item for item in ranking}
+        reranked = [
+            Ranked(item.chunk_id, item.score, by_id[item.chunk_id].contributions, dict(item.adjustments))
+            for item in answer
+            if item.chunk_id in by_id
+        ]
+        return reranked + ranking[len(top) :]
+
+    # --- stage 4: group --------------------------------------------------------------
+
+    def _group(self, ranking: list[Ranked], request: SearchRequest) -> list[RankedRow]:
+        """Return the top ``limit`` chunks, or with ``--files`` each file's best chunk with its count of matches."""
+        if not request.files:
+            top = ranking[: request.limit]
+            chunks = self.store.chunks([item.chunk_id for item in top])
+            return [_row(chunks[item.chunk_id], item, 1) for item in top if item.chunk_id in chunks]
+        paths = self.store.paths([item.chunk_id for item in ranking])
+        best: dict[str, Ranked] = {}
         counts: Counter[str] = Counter()
-        for hit in fused:
-            path = paths.get(hit.chunk_id)
+        for item in ranking:
+            path = paths.get(item.chunk_id)
             if path is not None:
                 counts[path] += 1
-                best.setdefault(path, hit)
-        top = list(best.items())[:limit]
-        chunks = self.store.chunks([hit.chunk_id for _, hit in top])
-        return [(chunks[hit.chunk_id], hit.score, counts[path], hit) for path, hit in top if hit.chunk_id in chunks]
+                best.setdefault(path, item)
+        top_files = list(best.items())[: request.limit]
+        chunks = self.store.chunks([item.chunk_id for _, item in top_files])
+        return [_row(chunks[item.chunk_id], item, counts[path]) for path, item in top_files if item.chunk_id in chunks]
 
-    def _results(
+    # --- stage 5: materialise --------------------------------------------------------
+
+    def _materialise(
         self,
         query: str,
         terms: set[str],
         index: lexical.OpenLexicalIndex,
         signals: dict[str, list[Hit]],
-        ranked: list[tuple[StoredChunk, float, int, FusedHit]],
+        rows: list[RankedRow],
         request: SearchRequest,
     ) -> list[SearchResult]:
-        """Attach each ranked chunk's per-signal scores, snippet and (with ``explain``) signal breakdown."""
+        """Attach each row's per-signal scores, snippet and (with ``explain``) signal and reranker breakdown."""
         positions = {
             name: {chunk_id: (score, rank) for rank, (chunk_id, score) in enumerate(hits, 1)}
             for name, hits in signals.items()
@@ -269,20 +373,22 @@ class Searcher:
         fused = len(self._fused_signals(signals)) > 1
         candidates = line_filter(query, terms)
         results = []
-        for chunk, score, matches, hit in ranked:
+        for row in rows:
+            chunk = row.chunk
             scores = {name: found[chunk.id][0] for name, found in positions.items() if chunk.id in found}
             if fused:
-                scores["fused"] = score
+                scores["fused"] = row.score
             explain = None
             if request.explain:
                 explain = {
-                    name: Signal(*found.get(chunk.id, (None, None)), hit.contributions.get(name, 0.0))
+                    name: Signal(*found.get(chunk.id, (None, None)), row.contributions.get(name, 0.0))
                     for name, found in positions.items()
                 }
             snippet = make_snippet(
                 chunk.text, chunk.line_start, terms, index.analyze, request.snippet_lines, candidates
             )
-            results.append(SearchResult(chunk, score, scores, snippet, matches, explain))
+            adjustments = dict(row.adjustments) if request.explain and row.adjustments else None
+            results.append(SearchResult(chunk, row.score, scores, snippet, row.matches, explain, adjustments))
         return results
 
     def _lexical_index(self) -> lexical.OpenLexicalIndex:
@@ -293,6 +399,26 @@ class Searcher:
             folder = self.store.path.parent / LEXICAL_DIRNAME
             self._lexical = lexical.open_generation(self._host, role, folder, generation)
         return self._lexical
+
+
+def _candidate(hit: FusedHit, chunk: StoredChunk) -> Candidate:
+    """Return what a reranker sees of a fused hit."""
+    return Candidate(
+        hit.chunk_id,
+        hit.score,
+        dict(hit.contributions),
+        chunk.path,
+        chunk.language,
+        chunk.symbol,
+        chunk.kind,
+        chunk.line_start,
+        chunk.line_end,
+        chunk.text,
+    )
+
+
+def _row(chunk: StoredChunk, item: Ranked, matches: int) -> RankedRow:
+    return RankedRow(chunk, item.score, matches, item.contributions, item.adjustments)
 
 
 def _degraded(outcome: SemanticOutcome) -> str:

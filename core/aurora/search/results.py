@@ -25,6 +25,7 @@ class SearchResult(NamedTuple):
     snippet: list[SnippetLine]
     matches: int = 1
     explain: dict[str, Signal] | None = None
+    adjustments: dict[str, float] | None = None  # what the reranker changed (``--explain``)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result in the documented JSON shape (docs/json-output.md)."""
@@ -50,6 +51,8 @@ class SearchResult(NamedTuple):
                 }
                 for name, signal in self.explain.items()
             }
+        if self.adjustments is not None:
+            document["rerank"] = {reason: round(value, 6) for reason, value in self.adjustments.items()}
         return document
 
 
