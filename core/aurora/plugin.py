@@ -12,7 +12,7 @@ What is here:
   rerank candidates);
 - the errors a plugin raises (:class:`BackendNotInstalledError` when its library is missing);
 - helpers: length-sorted embedding batches, model-folder detection on the filesystem,
-  and line windows for chunkers.
+  and line spans and windows for chunkers.
 
 Importing this module is cheap (standard library and typing only): a lexical search
 imports it with its lexical plugin.
@@ -37,7 +37,7 @@ from aurora.host.contract import (
     VectorStore,
 )
 from aurora.host.hookspecs import API_VERSION, hookimpl
-from aurora.index.windows import limit_chunks, line_windows
+from aurora.index.windows import limit_chunks, line_span, line_windows
 from aurora.semantic.batching import length_batches
 from aurora.semantic.models import find_in_hub_layout, has_files, hub_cache, locate_folder, package_folder
 
@@ -66,6 +66,7 @@ __all__ = [
     "hub_cache",
     "length_batches",
     "limit_chunks",
+    "line_span",
     "line_windows",
     "locate_folder",
     "package_folder",

@@ -11,8 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aurora.host.contract import Option, PluginDescription
-from aurora.host.hookspecs import hookimpl
+from aurora.plugin import Option, PluginDescription, hookimpl
 from aurora_bm25s.analyzer import TOKENIZERS
 
 METHODS = ("lucene", "robertson", "atire")

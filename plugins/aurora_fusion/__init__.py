@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aurora.host.contract import FusedHit
+from aurora.plugin import FusedHit
 
 
 def ranked(contributions: Mapping[int, dict[str, float]]) -> list[FusedHit]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aurora.host.contract import FusedHit, Hit, Option, PluginDescription
-from aurora.host.hookspecs import hookimpl
+from aurora.plugin import FusedHit, Hit, Option, PluginDescription, hookimpl
 from aurora_fusion import ranked
 
 

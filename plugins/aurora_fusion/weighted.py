@@ -28,8 +28,7 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from aurora.host.contract import FusedHit, Hit, Option, PluginDescription
-from aurora.host.hookspecs import hookimpl
+from aurora.plugin import FusedHit, Hit, Option, PluginDescription, hookimpl
 from aurora_fusion import ranked
 
 

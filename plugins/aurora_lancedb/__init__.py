@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aurora.host.contract import Option, PluginDescription
-from aurora.host.hookspecs import hookimpl
+from aurora.plugin import Option, PluginDescription, hookimpl
 
 
 @hookimpl

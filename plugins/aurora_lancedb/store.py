@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from aurora.errors import BackendNotInstalledError
+from aurora.plugin import BackendNotInstalledError
 
 #: Row ids per ``IN (...)`` filter.
 _BATCH = 1000

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aurora.host.contract import ModelLocation, ModelSpec, Option, PluginDescription
-from aurora.host.hookspecs import hookimpl
+from aurora.plugin import ModelLocation, ModelSpec, Option, PluginDescription, hookimpl
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 

@@ -8,9 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from aurora.errors import BackendNotInstalledError
-from aurora.host.contract import ModelLocation, ModelSpec
-from aurora.semantic.batching import length_batches
+from aurora.plugin import BackendNotInstalledError, ModelLocation, ModelSpec, length_batches
 
 #: Padded characters per batch: on a CPU small batches of long texts run fastest (docs/benchmarks.md).
 CPU_BATCH_CHARS = 4096

@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aurora.host.contract import ModelLocation, ModelSpec
-from aurora.semantic.models import find_in_hub_layout, has_files, hub_cache, locate_folder, package_folder
+from aurora.plugin import (
+    ModelLocation,
+    ModelSpec,
+    find_in_hub_layout,
+    has_files,
+    hub_cache,
+    locate_folder,
+    package_folder,
+)
 
 #: Files a model folder must hold: a config and weights.
 REQUIRED = (("config.json",), ("model.safetensors", "pytorch_model.bin"))

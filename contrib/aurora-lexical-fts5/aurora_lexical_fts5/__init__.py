@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aurora.host.contract import Option, PluginDescription
-from aurora.host.hookspecs import hookimpl
+from aurora.plugin import Option, PluginDescription, hookimpl
 
 DATABASE = "fts5.sqlite"
 TOKENIZERS = ("porter unicode61", "unicode61", "trigram")
