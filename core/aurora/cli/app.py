@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
 import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 
 from aurora import __version__
 from aurora.cli import console
+from aurora.cli.extensions import PluginCommandGroup
 from aurora.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NO_RESULTS, AuroraError
+from aurora.search.options import CLI_OPTIONS, SearchOption
 
 if TYPE_CHECKING:
     from aurora.api import Project
@@ -47,6 +50,7 @@ app.add_typer(plugins_app, name="plugins")
 app.add_typer(config_app, name="config")
 models_app = typer.Typer(
     help="List the embedding models of every pipeline and whether they are on this machine; fetch them.",
+    cls=PluginCommandGroup,  # plus the commands plugins contribute as models.NAME (aurora.command entry points)
     **{**_COMMON, "no_args_is_help": False},  # type: ignore[arg-type]
 )
 app.add_typer(models_app, name="models")
@@ -63,22 +67,38 @@ class Mode(enum.StrEnum):
     hybrid = "hybrid"
 
 
-class Color(enum.StrEnum):
-    """When to colour output."""
-
-    auto = "auto"
-    always = "always"
-    never = "never"
+def _cli_default(option: SearchOption) -> Any:
+    """Return an `aurora search` option's value when not given: None where its ``[search]`` setting then applies."""
+    return None if option.setting else option.default
 
 
-PipelineOption = Annotated[
-    str | None, typer.Option("--pipeline", "-p", help="Named pipeline from the configuration.", show_default=False)
-]
-BackendOption = Annotated[
-    str | None,
-    typer.Option("--backend", "-b", help="Use this plugin for every role it can fill.", show_default=False),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+def _typer_option(option: SearchOption) -> Any:
+    """Return the typer annotation of an `aurora search` option: its type, flags, limits, choices and help."""
+    kind: Any = Path if option.kind is os.PathLike else Literal[option.choices] if option.choices else option.kind
+    if _cli_default(option) is None:
+        kind = kind | None
+    return Annotated[kind, typer.Option(*option.flags, help=option.help, min=option.minimum, metavar=option.metavar)]
+
+
+def _with_search_options(command: F) -> F:
+    """Give ``command(query, **options)`` a typer option per `aurora search` option of the table, in its order."""
+    signature = inspect.signature(command, eval_str=True)
+    fixed = [parameter for parameter in signature.parameters.values() if parameter.kind is not parameter.VAR_KEYWORD]
+    options = [
+        inspect.Parameter(
+            option.name, inspect.Parameter.KEYWORD_ONLY, default=_cli_default(option), annotation=_typer_option(option)
+        )
+        for option in CLI_OPTIONS
+    ]
+    command.__signature__ = signature.replace(parameters=[*fixed, *options])  # type: ignore[attr-defined]
+    return command
+
+
+_SEARCH_OPTIONS = {option.name: option for option in CLI_OPTIONS}
+#: Options other commands share with `aurora search`.
+PipelineOption = _typer_option(_SEARCH_OPTIONS["pipeline"])
+BackendOption = _typer_option(_SEARCH_OPTIONS["backend"])
+JsonOption = _typer_option(_SEARCH_OPTIONS["json"])
 
 
 def _guarded(command: F) -> F:
@@ -339,45 +359,10 @@ def _ago(seconds: float) -> str:
 
 @app.command()
 @_guarded
+@_with_search_options
 def search(
     query: Annotated[str, typer.Argument(metavar="QUERY", help="What to look for: words, identifiers or a question.")],
-    limit: Annotated[
-        int | None, typer.Option("--limit", "-n", min=1, help="Number of results [default: 10].", show_default=False)
-    ] = None,
-    json_output: JsonOption = False,
-    files: Annotated[bool, typer.Option("--files", "-l", help="Rank files (best chunk per file).")] = False,
-    mode: Annotated[
-        Mode | None,
-        typer.Option("--mode", "-m", help="auto, lexical, semantic or hybrid [default: the pipeline's, auto]."),
-    ] = None,
-    pipeline: PipelineOption = None,
-    backend: BackendOption = None,
-    root: Annotated[
-        Path | None,
-        typer.Option("--root", "-C", help="Indexed folder [default: found from the current folder upwards]."),
-    ] = None,
-    color: Annotated[Color, typer.Option("--color", help="Colour the output.")] = Color.auto,
-    wait: Annotated[
-        bool | None,
-        typer.Option(
-            "--wait/--no-wait",
-            help="Wait for a model that is still loading, or answer lexically at once "
-            "[default: [search] wait, auto: wait for a model that loaded within 3 s last time].",
-            show_default=False,
-        ),
-    ] = None,
-    wait_timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--wait-timeout", help="Seconds to wait for the model [default: 60].", show_default=False, metavar="SECONDS"
-        ),
-    ] = None,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="Show each signal's score, rank and share of the fused score.")
-    ] = False,
-    no_server: Annotated[
-        bool, typer.Option("--no-server", help="Search in this process even when `aurora serve` runs for the index.")
-    ] = False,
+    **options: Any,
 ) -> None:
     """Search the index: path:lines, symbol, score and the matching lines of each result.
 
@@ -390,30 +375,23 @@ def search(
     from aurora.cli.progress import Progress
     from aurora.serve.client import print_answer
 
-    project = _project(root, indexed=True)
-    if not no_server:
+    project = _project(options["root"], indexed=True)
+    if not options["no_server"]:
         from aurora.serve.autostart import maybe_start_server
 
         maybe_start_server(project, sys.stdout)
     response = project.search(
         query,
-        limit=limit,
-        mode=mode.value if mode else None,
-        pipeline=pipeline,
-        backend=backend,
-        files=files,
-        wait=wait,
-        wait_timeout=wait_timeout,
-        explain=explain,
+        **{option.name: options[option.name] for option in CLI_OPTIONS if option.request},
         background=False,  # this process exits after answering: it loads a model only to wait for it
         waiting=Progress.for_terminal(False).spinner,
     )
     text = None
-    if not json_output:
+    if not options["json"]:
         from aurora.cli.render import results_text
 
-        text = results_text(response, console.use_color(color.value, sys.stdout), Path.cwd())
-    code = print_answer(response.to_dict(), text, json_output)
+        text = results_text(response, console.use_color(options["color"], sys.stdout), Path.cwd())
+    code = print_answer(response.to_dict(), text, options["json"])
     if code:
         raise typer.Exit(code)
 
