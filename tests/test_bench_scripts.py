@@ -65,6 +65,7 @@ def test_quality_benchmark_runs_on_a_small_dataset(tmp_path: Path, tiny_beir: Pa
     ]
 
 
+@pytest.mark.slow
 def test_embedding_semantic_instant_and_server_benchmarks_run_on_a_small_corpus(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     write(corpus, SAMPLE)

@@ -91,6 +91,7 @@ def test_vectors_go_where_the_store_uri_says(semantic_project: Path, cli, tmp_pa
     )
 
 
+@pytest.mark.slow
 def test_an_interrupted_embedding_keeps_what_was_done(tmp_path: Path, cli) -> None:
     root = tmp_path / "big"
     big_project(root, 30)
