@@ -497,7 +497,12 @@ def mcp(
 @_guarded
 def evaluate(
     dataset: Annotated[
-        Path, typer.Argument(metavar="DATASET", help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.")
+        Path,
+        typer.Argument(
+            metavar="DATASET",
+            help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv) or code-search set "
+            "(repos.json, annotations/).",
+        ),
     ],
     split: Annotated[str, typer.Option("--split", help="Qrels split to evaluate.")] = "test",
     mode: Annotated[Mode | None, typer.Option("--mode", "-m", help="Search mode [default: the pipeline's].")] = None,
@@ -510,26 +515,64 @@ def evaluate(
         Path | None,
         typer.Option("--store", help="Keep the corpus index in this folder and reuse it [default: a temporary one]."),
     ] = None,
+    trees: Annotated[
+        Path | None,
+        typer.Option(
+            "--trees",
+            help="Code-search set: folder of <name>/ or repos/<name>/ trees "
+            "[default: DATASET/repos, then $XDG_CACHE_HOME/aurora-codesearch].",
+        ),
+    ] = None,
+    repos: Annotated[
+        str | None, typer.Option("--repos", help="Code-search set: comma-separated repositories [default: all].")
+    ] = None,
+    languages: Annotated[
+        str | None, typer.Option("--languages", help="Code-search set: comma-separated languages [default: all].")
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Score a pipeline on a BEIR dataset: nDCG@10, Recall@100 and query latency."""
+    """Score a pipeline on a BEIR dataset (nDCG@10, Recall@100, latency) or a code-search set (nDCG@10).
+
+    A code-search set is scored per repository, language and query category, in both
+    protocols (files de-duplicated, and chunks as published), beside published engines.
+    """
     from aurora.cli.progress import Progress
     from aurora.errors import UsageError
+    from aurora.evaluation import codesearch
     from aurora.evaluation.beir import evaluate as run_evaluation
 
     if not dataset.is_dir():
         raise UsageError(f"{dataset}: no such folder")
     project = _project(None)
-    report = run_evaluation(
-        dataset,
-        split,
-        project.pipeline(pipeline, backend),
-        project.host,
-        mode.value if mode else None,
-        Progress.for_terminal(json_output),
-        max_queries=max_queries,
-        store_dir=store.resolve() if store else None,
-    )
+    progress = Progress.for_terminal(json_output)
+    if codesearch.is_codesearch_folder(dataset):
+        if max_queries:
+            raise UsageError("--max-queries applies to BEIR folders")
+        report = codesearch.evaluate(
+            dataset,
+            project.config,
+            project.pipeline(pipeline, backend),
+            project.host,
+            mode.value if mode else None,
+            progress,
+            trees=trees,
+            repos=repos.split(",") if repos else None,
+            languages=languages.split(",") if languages else None,
+            store_dir=store.resolve() if store else None,
+        )
+    elif trees or repos or languages:
+        raise UsageError("--trees, --repos and --languages apply to code-search sets (repos.json, annotations/)")
+    else:
+        report = run_evaluation(
+            dataset,
+            split,
+            project.pipeline(pipeline, backend),
+            project.host,
+            mode.value if mode else None,
+            progress,
+            max_queries=max_queries,
+            store_dir=store.resolve() if store else None,
+        )
     if json_output:
         console.print_json(report.to_dict())
     else:
