@@ -109,7 +109,7 @@ def test_installed_third_party_chunker_splits_its_language_and_leaves_the_others
     )
     env = {"PYTHONPATH": str(site)}
     before, _ = stored(indexed)
-    configure(isolated_env, 'chunkers = ["first-lines", "python", "markdown"]')
+    configure(isolated_env, 'chunkers = ["first-lines", "treesitter", "markdown"]')  # first-lines before the default
     report = cli.json("index", cwd=indexed, env=env)
     assert (report["changed"], report["unchanged"], report["warnings"]) == (1, 4, [])
     after, chunkers = stored(indexed)
@@ -117,8 +117,8 @@ def test_installed_third_party_chunker_splits_its_language_and_leaves_the_others
     assert {p: c for p, c in after.items() if p != "notes.txt"} == {p: c for p, c in before.items() if p != "notes.txt"}
     assert chunkers == {
         "notes.txt": "first-lines@7",
-        "src/auth/tokens.py": "python@1",
-        "src/net/http_client.py": "python@1",
+        "src/auth/tokens.py": "treesitter@1",
+        "src/net/http_client.py": "treesitter@1",
         "docs/guide.md": "markdown@1",
         "logo.png": None,
     }
@@ -184,6 +184,31 @@ def test_unknown_chunker_is_a_one_line_error(project: Path, cli, config: str, na
     write(project, {"aurora.toml": config})
     done = cli("index", cwd=project)
     assert_one_line_error(
-        done, "aurora.toml", f"unknown chunker plugin '{name}'", "available: markdown, python, windows"
+        done, "aurora.toml", f"unknown chunker plugin '{name}'", "available: markdown, python, treesitter, windows"
     )
     assert not (project / ".aurora").exists()
+
+
+def test_hostile_files_never_fail_an_index_run(project: Path, cli) -> None:
+    before = cli.json("index", cwd=project)["skipped"]
+    minified = "var a=" + ",".join(f"function f{i}(x){{return x+{i}}}" for i in range(25_000)) + ";"
+    write(
+        project,
+        {
+            "src/broken.go": "package main\n\nfunc ok() int {\n\treturn 1\n}\n\nfunc broken( {\n\treturn\n",
+            "src/notes.xyz": "an unknown language\nsplit into line windows\n",
+            "src/app.min.js": minified,  # ~0.8 MB on one line: under the size limit, too long a line to parse
+            "src/huge.min.js": minified * 6,  # over [index] max_file_size: skipped
+            "src/binary.js": b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8,
+        },
+    )
+    report = cli.json("index", cwd=project)
+    assert report["skipped"]["binary"] == 1  # the new binary file (unchanged files are not read again)
+    assert report["skipped"]["too large"] == before.get("too large", 0) + 1  # sizes are checked on every scan
+    assert any(w.startswith("src/app.min.js: chunker 'treesitter' could not split it") for w in report["warnings"])
+    chunkers = dict(sqlite3.connect(project / ".aurora" / "aurora.db").execute("SELECT path, chunker FROM files"))
+    assert chunkers["src/broken.go"] == "treesitter@1"  # the parts that parse are still definitions
+    assert chunkers["src/notes.xyz"] == "windows@1"
+    assert chunkers["src/app.min.js"] == "treesitter@1>windows@1"
+    found = cli.json("search", "ok", "--no-server", cwd=project)
+    assert "src/broken.go" in paths(found)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
+
+import pytest
+from test_chunker_plugins import configure
 
 from aurora.config.layers import load
 from aurora.host.contract import Chunk, ChunkSettings
@@ -12,8 +16,14 @@ from aurora.index.chunking import Chunked, load_chunkers
 SETTINGS = ChunkSettings(window_lines=10, window_overlap=2, max_chunk_lines=30)
 
 
+@pytest.fixture(autouse=True)
+def ast_chunker(isolated_env: Path) -> None:
+    """Select the ``python`` chunker these tests are about (the default splits Python with tree-sitter)."""
+    configure(isolated_env, 'chunkers = ["python", "markdown"]')
+
+
 def split(text: str, language: str, settings: ChunkSettings = SETTINGS) -> Chunked:
-    """Split ``text`` with the chunkers the default configuration selects (the installed first-party plugins)."""
+    """Split ``text`` with the chunkers the user configuration selects: ``python``, ``markdown``, then ``windows``."""
     return load_chunkers(load(None), PluginHost(), settings).split(text, f"example.{language}", language)
 
 

@@ -21,26 +21,26 @@ def test_index_prints_a_one_line_summary(project: Path, cli) -> None:
 
 
 def test_search_json_document_has_the_documented_shape(indexed: Path, cli) -> None:
-    document = cli.json("search", "refresh auth tokens", cwd=indexed)
+    document = cli.json("search", "load settings from disk", cwd=indexed)
     assert set(document) >= {"query", "mode", "warnings", "results"}
-    assert document["query"] == "refresh auth tokens"
+    assert document["query"] == "load settings from disk"
     assert document["mode"] == "lexical"
     assert document["warnings"] == []
     best = document["results"][0]
     assert best["path"] == "src/auth/tokens.py"
-    assert best["symbol"] == "TokenStore.refresh_auth_tokens"
-    assert (best["line_start"], best["line_end"]) == (13, 15)
+    assert best["symbol"] == "load_settings"
+    assert (best["line_start"], best["line_end"]) == (18, 22)  # from the comment above its decorator
     assert best["scores"]["lexical"] == best["score"] > 0
-    assert "refresh the auth tokens" in best["snippet"].lower()
+    assert "load settings from disk" in best["snippet"].lower()
     assert all(not Path(p).is_absolute() for p in paths(document))
 
 
 def test_human_output_shows_path_lines_symbol_and_snippet(indexed: Path, cli) -> None:
-    done = cli("search", "refresh auth tokens", "--limit", "1", cwd=indexed)
+    done = cli("search", "load settings from disk", "--limit", "1", cwd=indexed)
     assert done.returncode == 0
     header, *snippet = done.stdout.strip().splitlines()
-    assert header.startswith("src/auth/tokens.py:13-15  TokenStore.refresh_auth_tokens  ")
-    assert any("Refresh the auth tokens" in line for line in snippet)
+    assert header.startswith("src/auth/tokens.py:18-22  load_settings  ")
+    assert any("Load settings from disk" in line for line in snippet)
     assert "\x1b[" not in done.stdout  # not a terminal: no colour
 
 

@@ -36,7 +36,7 @@ def test_tools_search_index_stats_and_models(indexed: Path) -> None:
     (indexed / "src" / "auth" / "sessions.py").write_text("def expire_sessions():\n    return []\n")
     tools, (found, indexed_now, stats, models, found_again) = call(
         indexed,
-        ("search", {"query": "refresh auth tokens", "limit": 3}),
+        ("search", {"query": "load settings tokens", "limit": 3}),
         ("index", {}),
         ("stats", {"top": 2}),
         ("models", {}),
@@ -49,7 +49,7 @@ def test_tools_search_index_stats_and_models(indexed: Path) -> None:
     document = structured(found)
     assert document["answered_by"] == "mcp" and len(document["results"]) == 3
     best = document["results"][0]
-    assert best["path"] == "src/auth/tokens.py" and best["symbol"] == "TokenStore.refresh_auth_tokens"
+    assert best["path"] == "src/auth/tokens.py" and best["symbol"] == "load_settings"
     assert {"line_start", "line_end", "snippet", "scores"} <= set(best)
     assert structured(indexed_now)["added"] == 1
     assert structured(stats)["chunks"] > 0

@@ -112,20 +112,35 @@ def history(root: Path) -> sqlite3.Connection:
     return sqlite3.connect(root / ".aurora" / "activation.db")
 
 
-def test_searching_and_feedback_raise_what_is_used(indexed: Path, cli) -> None:
-    query = "token user timeout"
-    before = cli.json("search", query, "-n", "20", cwd=indexed)
-    assert len(before["results"]) >= 4, "the fixture project must match the query more than record_top times"
-    last = before["results"][-1]
+#: Notes on a release: three that a search records (record_top), then two that match equally: only activation
+#: can order those two.
+RELEASE_NOTES = {
+    "notes/plan.txt": "release plan: tag the release, build the release, announce the release\n",
+    "notes/risks.txt": "what could delay the release: a late release branch\n",
+    "notes/standup.txt": "standup: the release is on track\n",
+    "notes/monday.txt": "monday: lunch with the team, then review the release\n",
+    "notes/friday.txt": "friday: lunch with the team, then review the release\n",
+}
+
+
+def test_searching_and_feedback_raise_what_is_used(project: Path, cli) -> None:
+    write(project, RELEASE_NOTES)
+    cli.json("index", cwd=project)
+    query = "release"
+    before = cli.json("search", query, "-n", "20", cwd=project)
+    results = before["results"]
+    assert sorted(paths(before)[3:]) == ["notes/friday.txt", "notes/monday.txt"]
+    assert results[3]["score"] == results[4]["score"], "the last two results must tie, below the top 3 recorded"
+    last = results[-1]
     target = f"{last['path']}:{last['line_start']}-{last['line_end']}"
-    marked = cli.json("feedback", target, cwd=indexed)
+    marked = cli.json("feedback", target, cwd=project)
     assert [m["path"] for m in marked] == [last["path"]] and marked[0]["probability"] > 0.5
-    after = cli.json("search", query, "-n", "20", "--explain", cwd=indexed)
+    after = cli.json("search", query, "-n", "20", "--explain", cwd=project)
     ranks = {(r["path"], r["line_start"]): i for i, r in enumerate(after["results"])}
     assert ranks[(last["path"], last["line_start"])] < len(before["results"]) - 1  # it rose
     moved = after["results"][ranks[(last["path"], last["line_start"])]]
     assert moved["explain"]["activation"]["contribution"] > 0
-    stats = cli.json("stats", cwd=indexed)
+    stats = cli.json("stats", cwd=project)
     assert stats["accesses"] == 3 + 1 + 3  # top 3 of each search, and the feedback (one access of weight 5)
     assert stats["most_active"][0]["probability"] > 0.5
 

@@ -48,7 +48,7 @@ HOST_OPTIONS: dict[Key, Option] = {
     ("index", "window_overlap"): Option(5, "lines shared by neighbouring text chunks", int, minimum=0),
     ("index", "max_chunk_lines"): Option(150, "longer functions and sections are split", int, minimum=10),
     ("index", "chunkers"): Option(
-        ["python", "markdown"],
+        ["treesitter", "markdown"],
         "chunker plugins by preference: the first that handles a file's language splits it",
         list,
     ),
@@ -157,6 +157,10 @@ class Config:
     def fingerprint(self) -> str:
         """Return a string that changes whenever any effective value changes."""
         return json.dumps(sorted((list(key), value) for key, (value, _) in self._values.items()), default=str)
+
+    def chunker_options(self, name: str) -> dict[str, tuple[Any, str]]:
+        """Return the options given for chunker ``name`` in ``[chunkers.NAME]`` (option -> (value, source))."""
+        return {k[2]: v for k, v in self._values.items() if k[:2] == ("chunkers", name) and len(k) == 3}
 
     def pipeline_names(self) -> list[str]:
         """Return the names of all configured pipelines."""
@@ -293,6 +297,8 @@ def _validate(values: dict[Key, tuple[Any, str]]) -> None:
             values[key] = (check_value(dotted, value, HOST_OPTIONS[key], source), source)
         elif key[0] == "pipelines":
             _validate_pipeline_key(key, value, source)
+        elif key[0] == "chunkers" and len(key) == 3:
+            pass  # a chunker's option: checked against the chunker's declaration when an index run loads it
         elif key[0] in ("index", "search", "activation", "server") and len(key) == 1:
             raise ConfigError(f"{source}: {dotted} must be a table, like [{dotted}]")
         else:
@@ -328,4 +334,4 @@ def _validate_pipeline_key(key: Key, value: Any, source: str) -> None:
 
 
 def _top_level_keys() -> str:
-    return "default_pipeline, [index], [search], [activation], [server], [pipelines.NAME]"
+    return "default_pipeline, [index], [search], [activation], [server], [pipelines.NAME], [chunkers.NAME]"

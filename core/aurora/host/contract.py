@@ -171,6 +171,9 @@ class Chunk(NamedTuple):
 
     ``kind`` says what the span is: ``function``, ``class``, ``method``, ``module``
     (code between definitions), ``section`` (Markdown) or ``text`` (a line window).
+    ``signature`` is, for a later part of a definition too long for one chunk, the
+    definition's first line (``def send(self, request):``): it is indexed with the part,
+    so every part says what it belongs to, but it is not part of the part's lines.
     """
 
     line_start: int
@@ -178,6 +181,7 @@ class Chunk(NamedTuple):
     text: str
     symbol: str | None
     kind: str
+    signature: str | None = None
 
 
 class ChunkSettings(NamedTuple):

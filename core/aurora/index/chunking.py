@@ -7,7 +7,8 @@ something other than a list of chunks), with a warning: a chunker's bug never fa
 
 Each file's chunks are recorded with the identity of the chunkers that made them, the
 plugin's name and version (``python@1``; ``python@1>windows@1`` when the fallback took
-over), so that an incremental run chunks again exactly the files whose chunker changed.
+over; ``treesitter@1;merge_lines=6`` with options set in ``[chunkers.NAME]``), so that an
+incremental run chunks again exactly the files whose chunker changed.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from aurora.config.layers import Config
-from aurora.errors import ConfigError, PluginLoadError, PluginNotFoundError
+from aurora.config.validation import resolve as resolve_options
+from aurora.errors import AuroraError, ConfigError, PluginLoadError, PluginNotFoundError
 from aurora.host.contract import Chunk, ChunkSettings, PluginDescription
 from aurora.host.pipeline import plugin_description
 from aurora.host.registry import LoadedPlugin, PluginHost
 
 #: Joins the identity of a chunker that could not split a file to that of the fallback that did.
 FALLBACK_MARK = ">"
+#: How a problem starts when the chunker raised AuroraError: it cannot split that language at all here.
+_CANNOT = "cannot split"
 
 
 class Chunker(NamedTuple):
@@ -52,6 +56,7 @@ class Chunkers:
         self._fallback = fallback
         self.settings = settings
         self._by_language: dict[str, Chunker] = {}
+        self._unavailable: set[str] = set()  # languages whose chunker said it cannot split them at all
         for chunker in preferred:
             for language in chunker.languages:
                 self._by_language.setdefault(language, chunker)
@@ -73,7 +78,13 @@ class Chunkers:
     def split(self, text: str, path: str, language: str) -> Chunked:
         """Split one file's ``text`` (newlines normalised) with its language's chunker, or with the fallback."""
         chosen = self.for_language(language)
+        if language in self._unavailable:  # said once, for the first file; the others go to the fallback quietly
+            chunks, problem = self._call(self._fallback, text, path, language)
+            identity = f"{chosen.identity}{FALLBACK_MARK}{self._fallback.identity}"
+            return Chunked(chunks, identity, problem and f"fallback '{self._fallback.plugin.name}' {problem}")
         chunks, problem = self._call(chosen, text, path, language)
+        if problem is not None and problem.startswith(_CANNOT):
+            self._unavailable.add(language)
         if problem is None:
             return Chunked(chunks, chosen.identity)
         failed = f"chunker '{chosen.plugin.name}' {problem}"
@@ -97,6 +108,9 @@ class Chunkers:
                 settings=self.settings,
                 options=chunker.options,
             )
+        except AuroraError as exc:  # the chunker cannot split this language here (a grammar not installed)
+            hint = f" ({exc.hint})" if exc.hint else ""
+            return [], f"{_CANNOT} {language} files: {exc.message}{hint}"
         except Exception as exc:  # a plugin's bug must not fail the run
             return [], f"failed ({type(exc).__name__}: {exc})"
         if chunks is None:
@@ -108,13 +122,16 @@ class Chunkers:
 
 def load_chunkers(config: Config, host: PluginHost, settings: ChunkSettings) -> Chunkers:
     """Load the chunkers ``[index] chunkers`` and ``[index] fallback_chunker`` name, once per index run."""
-    preferred = [_load(host, name, config.source("index", "chunkers")) for name in config.get("index", "chunkers")]
-    fallback = _load(host, config.get("index", "fallback_chunker"), config.source("index", "fallback_chunker"))
+    preferred = [
+        _load(host, config, name, config.source("index", "chunkers")) for name in config.get("index", "chunkers")
+    ]
+    fallback_name = config.get("index", "fallback_chunker")
+    fallback = _load(host, config, fallback_name, config.source("index", "fallback_chunker"))
     return Chunkers(host, preferred, fallback, settings)
 
 
-def _load(host: PluginHost, name: str, source: str) -> Chunker:
-    """Load the chunker ``name``; an unknown one is a configuration error naming ``source``."""
+def _load(host: PluginHost, config: Config, name: str, source: str) -> Chunker:
+    """Load the chunker ``name`` with its ``[chunkers.NAME]`` options; an unknown one is an error naming ``source``."""
     try:
         plugin = host.load("chunker", name)
     except PluginNotFoundError as exc:
@@ -122,5 +139,7 @@ def _load(host: PluginHost, name: str, source: str) -> Chunker:
     except PluginLoadError as exc:
         raise PluginLoadError(f"{source}: {exc.message}", exc.hint) from exc.__cause__
     description = plugin_description(host, plugin) or PluginDescription(summary="")
-    options = {key: option.default for key, option in description.options.items()}
-    return Chunker(plugin, f"{plugin.name}@{description.version}", tuple(description.languages), options)
+    options = resolve_options(f"chunkers.{name}", description.options, config.chunker_options(name))
+    given = sorted(config.chunker_options(name))  # options set by the user are part of what made the chunks
+    identity = f"{plugin.name}@{description.version}" + "".join(f";{key}={options[key]}" for key in given)
+    return Chunker(plugin, identity, tuple(description.languages), options)

@@ -42,12 +42,15 @@ def read_file(root: Path, found: FoundFile, chunkers: Chunkers) -> SourceFile:
         return SourceFile(found.path, FileState(found.size, found.mtime_ns, digest), language, [], skipped="binary")
     text, warning = decode(data)
     chunked = chunkers.split(text, found.path, language)
-    chunks = [
-        new_chunk(chunk, f"{found.path} {chunk.symbol}" if chunk.symbol else found.path) for chunk in chunked.chunks
-    ]
+    chunks = [new_chunk(chunk, _context(found.path, chunk)) for chunk in chunked.chunks]
     state = FileState(found.size, found.mtime_ns, digest, chunked.identity)
     warnings = tuple(filter(None, (warning, chunked.warning)))
     return SourceFile(found.path, state, language, chunks, warnings=warnings)
+
+
+def _context(path: str, chunk: Chunk) -> str:
+    """Return what is indexed with a chunk besides its text: its path, symbol and, for a later part, its signature."""
+    return " ".join(filter(None, (path, chunk.symbol, chunk.signature)))
 
 
 def new_chunk(chunk: Chunk, context: str) -> NewChunk:

@@ -1,0 +1,65 @@
+"""Chunk one source with tree-sitter: check, parse, outline, split the long pieces.
+
+Imports tree-sitter (through :mod:`aurora_treesitter.grammars`) on first use, so the
+plugin imports this module only inside ``aurora_chunk``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aurora.plugin import Chunk, ChunkSettings, line_span
+from aurora_treesitter.guards import parseable
+from aurora_treesitter.languages import ALTERNATIVES, SYNTAXES
+from aurora_treesitter.outline import Outline
+from aurora_treesitter.parsing import error_share, parse
+from aurora_treesitter.parts import split_lines, statement_starts
+
+#: A tree with a larger share of bytes the parser could not place is left to the fallback chunker.
+MAX_ERROR_SHARE = 0.5
+
+
+def chunk(text: str, language: str, settings: ChunkSettings, options: Mapping[str, Any]) -> list[Chunk] | None:
+    """Return the chunks of ``text``, or None when it is binary, minified, too large, too slow or mostly errors."""
+    if not parseable(text, options["max_chars"]):
+        return None
+    source = text.encode("utf-8", "surrogatepass")
+    parsed = _best_tree(source, language, options["timeout_ms"])
+    if parsed is None:
+        return None
+    grammar, tree = parsed
+    lines = text.split("\n")
+    outline = Outline(SYNTAXES[grammar], source, lines, options["merge_lines"])
+    chunks = []
+    for piece in outline.pieces(tree.root_node):
+        parts = [(piece.start, piece.end)]
+        if piece.end - piece.start + 1 > settings.max_chunk_lines:
+            depths = statement_starts(piece.nodes, outline.starts_line)
+            parts = split_lines(piece.start, piece.end, settings.max_chunk_lines, depths)
+        signature = lines[piece.nodes[-1].start_point.row].strip() if piece.nodes else None
+        for number, (first, last) in enumerate(parts):
+            made = line_span(lines, first, last, piece.symbol, piece.kind)
+            if made is not None:
+                chunks.append(made._replace(signature=signature) if number else made)
+    return chunks
+
+
+def _best_tree(source: bytes, language: str, timeout_ms: int) -> tuple[str, Any] | None:
+    """Return the grammar and tree of ``source`` with the fewest errors, or None when it timed out or is mostly errors.
+
+    The alternative grammar (:data:`~aurora_treesitter.languages.ALTERNATIVES`) is tried
+    only when the file's own grammar finds errors.
+    """
+    best = None
+    for grammar in (language, *ALTERNATIVES.get(language, ())):
+        tree = parse(source, grammar, timeout_ms)
+        if tree is None:
+            return None
+        share = error_share(tree)
+        if best is None or share < best[0]:
+            best = (share, grammar, tree)
+        if not tree.root_node.has_error:
+            break
+    share, grammar, tree = best
+    return (grammar, tree) if share <= MAX_ERROR_SHARE else None
