@@ -26,7 +26,7 @@ from aurora.host.pipeline import Pipeline, resolve
 from aurora.host.registry import PluginHost
 from aurora.index.store import Store
 from aurora.search.engine import Searcher, Waiting, run_search
-from aurora.search.options import SearchRequest, check_request, request_from
+from aurora.search.options import SearchRequest, request_from
 from aurora.search.results import SearchResponse
 
 if TYPE_CHECKING:
@@ -96,7 +96,6 @@ class Project:
             request = request_from(options, lambda key: self.config.get("search", key))
         elif options:
             raise TypeError(f"search() takes a request or options, not both (got {', '.join(options)})")
-        check_request(query, request)
         with self._lock:
             searcher = self._searcher(request.pipeline, request.backend)
         return run_search(searcher, query, request, waiting, self._lock)

@@ -12,14 +12,17 @@ What is here:
   rerank candidates);
 - the errors a plugin raises (:class:`BackendNotInstalledError` when its library is missing);
 - helpers: length-sorted embedding batches, model-folder detection on the filesystem,
-  and line spans and windows for chunkers.
+  Aurora's per-user cache folder and atomic folder writes (for files a plugin prepares
+  once), and line spans and windows for chunkers.
 
-Importing this module is cheap (standard library and typing only): a lexical search
-imports it with its lexical plugin.
+Importing this module is cheap (the standard library and pluggy, which the host has
+loaded already): a lexical search imports it with its lexical plugin.
 """
 
 from __future__ import annotations
 
+from aurora.common.atomic import staged_folder
+from aurora.common.dirs import user_cache_dir
 from aurora.errors import AuroraError, BackendNotInstalledError, ConfigError, ModelUnavailableError
 from aurora.host.contract import (
     Candidate,
@@ -70,4 +73,6 @@ __all__ = [
     "line_windows",
     "locate_folder",
     "package_folder",
+    "staged_folder",
+    "user_cache_dir",
 ]

@@ -9,10 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from aurora.common.atomic import staged_folder
-from aurora.errors import BackendNotInstalledError
-from aurora.host.contract import ModelLocation, ModelSpec
-from aurora.semantic.batching import length_batches
+from aurora.plugin import BackendNotInstalledError, ModelLocation, ModelSpec, length_batches, staged_folder
 from aurora_fastembed.locate import PACKAGED, cache_dir
 
 #: Characters after which the model's 256-token window is full (code is ~3-4 characters a token).

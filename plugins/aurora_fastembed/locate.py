@@ -7,9 +7,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from aurora.common.dirs import user_cache_dir
-from aurora.host.contract import ModelLocation, ModelSpec
-from aurora.semantic.models import find_in_hub_layout, has_files, locate_folder, package_folder
+from aurora.plugin import (
+    ModelLocation,
+    ModelSpec,
+    find_in_hub_layout,
+    has_files,
+    locate_folder,
+    package_folder,
+    user_cache_dir,
+)
 
 #: Files a local model folder must hold for fastembed (an ONNX file and its tokenizer).
 REQUIRED = (("model.onnx", "onnx/model.onnx"), ("tokenizer.json",), ("config.json",))

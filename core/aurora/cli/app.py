@@ -9,9 +9,7 @@ Errors a user can fix print one line (plus a hint) and exit with a documented co
 
 from __future__ import annotations
 
-import enum
 import functools
-import inspect
 import json
 import os
 import sys
@@ -25,7 +23,7 @@ from aurora import __version__
 from aurora.cli import console
 from aurora.cli.extensions import PluginCommandGroup
 from aurora.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NO_RESULTS, AuroraError
-from aurora.search.options import CLI_OPTIONS, SearchOption
+from aurora.search.options import CLI_OPTIONS, SearchOption, with_option_parameters
 
 if TYPE_CHECKING:
     from aurora.api import Project
@@ -58,15 +56,6 @@ app.add_typer(models_app, name="models")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Mode(enum.StrEnum):
-    """Search modes."""
-
-    auto = "auto"
-    lexical = "lexical"
-    semantic = "semantic"
-    hybrid = "hybrid"
-
-
 def _cli_default(option: SearchOption) -> Any:
     """Return an `aurora search` option's value when not given: None where its ``[search]`` setting then applies."""
     return None if option.setting else option.default
@@ -82,16 +71,7 @@ def _typer_option(option: SearchOption) -> Any:
 
 def _with_search_options(command: F) -> F:
     """Give ``command(query, **options)`` a typer option per `aurora search` option of the table, in its order."""
-    signature = inspect.signature(command, eval_str=True)
-    fixed = [parameter for parameter in signature.parameters.values() if parameter.kind is not parameter.VAR_KEYWORD]
-    options = [
-        inspect.Parameter(
-            option.name, inspect.Parameter.KEYWORD_ONLY, default=_cli_default(option), annotation=_typer_option(option)
-        )
-        for option in CLI_OPTIONS
-    ]
-    command.__signature__ = signature.replace(parameters=[*fixed, *options])  # type: ignore[attr-defined]
-    return command
+    return with_option_parameters(command, CLI_OPTIONS, _typer_option, _cli_default)  # type: ignore[return-value]
 
 
 _SEARCH_OPTIONS = {option.name: option for option in CLI_OPTIONS}
@@ -99,6 +79,7 @@ _SEARCH_OPTIONS = {option.name: option for option in CLI_OPTIONS}
 PipelineOption = _typer_option(_SEARCH_OPTIONS["pipeline"])
 BackendOption = _typer_option(_SEARCH_OPTIONS["backend"])
 JsonOption = _typer_option(_SEARCH_OPTIONS["json"])
+ModeOption = _typer_option(_SEARCH_OPTIONS["mode"])
 
 
 def _guarded(command: F) -> F:
@@ -505,7 +486,7 @@ def evaluate(
         ),
     ],
     split: Annotated[str, typer.Option("--split", help="Qrels split to evaluate.")] = "test",
-    mode: Annotated[Mode | None, typer.Option("--mode", "-m", help="Search mode [default: the pipeline's].")] = None,
+    mode: ModeOption = None,
     pipeline: PipelineOption = None,
     backend: BackendOption = None,
     max_queries: Annotated[
@@ -553,7 +534,7 @@ def evaluate(
             project.config,
             project.pipeline(pipeline, backend),
             project.host,
-            mode.value if mode else None,
+            mode,
             progress,
             trees=trees,
             repos=repos.split(",") if repos else None,
@@ -568,7 +549,7 @@ def evaluate(
             split,
             project.pipeline(pipeline, backend),
             project.host,
-            mode.value if mode else None,
+            mode,
             progress,
             max_queries=max_queries,
             store_dir=store.resolve() if store else None,

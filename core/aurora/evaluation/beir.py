@@ -20,7 +20,7 @@ from typing import Any
 from aurora.cli.progress import Progress
 from aurora.common.layout import DATABASE_NAME, index_dir
 from aurora.errors import AuroraError, UsageError
-from aurora.evaluation.measures import check_scorable, latency_percentiles
+from aurora.evaluation.measures import check_scorable, eval_request, latency_percentiles
 from aurora.host.contract import Chunk
 from aurora.host.pipeline import Pipeline
 from aurora.host.registry import PluginHost
@@ -28,7 +28,6 @@ from aurora.index.indexer import index_documents
 from aurora.index.sources import SourceFile, content_hash, new_chunk
 from aurora.index.store import FileState, Store
 from aurora.search.engine import Searcher, run_search
-from aurora.search.options import MAX_WAIT_S, SearchRequest
 
 #: trec_eval measure -> report field. pytrec_eval reports "ndcg_cut.10" as "ndcg_cut_10".
 MEASURES = {"ndcg_cut.10": "ndcg_at_10", "recall.100": "recall_at_100"}
@@ -126,9 +125,7 @@ def _run_queries(
     run: dict[str, dict[str, float]] = {}
     latencies = []
     mode_used = mode or searcher.pipeline.mode
-    request = SearchRequest(
-        limit=RANKING_DEPTH, mode=mode, snippet_lines=0, wait=True, wait_timeout=MAX_WAIT_S, record=False
-    )
+    request = eval_request(RANKING_DEPTH, mode)
     with progress.task("Querying", total=len(queries), unit="queries") as advance:
         for qid, text in queries.items():
             advance(1)

@@ -41,13 +41,12 @@ from aurora.cli.progress import Progress
 from aurora.common.layout import DATABASE_NAME, INDEX_DIRNAME, index_dir
 from aurora.config.layers import Config
 from aurora.errors import UsageError
-from aurora.evaluation.measures import check_scorable, latency_percentiles, ndcg
+from aurora.evaluation.measures import check_scorable, eval_request, latency_percentiles, ndcg
 from aurora.host.pipeline import Pipeline
 from aurora.host.registry import PluginHost
 from aurora.index.indexer import index_tree
 from aurora.index.store import Store
 from aurora.search.engine import FUSION_DEPTH, Searcher, run_search
-from aurora.search.options import MAX_WAIT_S, SearchRequest
 
 K = 10
 PROTOCOLS = ("file", "chunk")
@@ -601,9 +600,7 @@ def _evaluate_repo(
     report = index_tree(root, config, pipeline, host, progress)
     if report.semantic_error is not None:
         raise report.semantic_error
-    request = SearchRequest(
-        limit=SEARCH_DEPTH, mode=mode, snippet_lines=0, wait=True, wait_timeout=MAX_WAIT_S, record=False
-    )
+    request = eval_request(SEARCH_DEPTH, mode)
     store = Store.open(index_dir(root) / DATABASE_NAME)
     searcher = Searcher(root, store, pipeline, host)  # no access history: no activation signal, nothing recorded
     try:

@@ -1,4 +1,4 @@
-"""What the evaluators share: a binary-gain nDCG, the latency summary, and the check that an answer can be scored."""
+"""What the evaluators share: a binary-gain nDCG, the request, the latency summary, the check that an answer counts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import statistics
 from collections.abc import Collection, Sequence
 
 from aurora.errors import AuroraError
+from aurora.search.options import MAX_WAIT_S, SearchRequest
 from aurora.search.results import SearchResponse
 
 
@@ -25,6 +26,11 @@ def latency_percentiles(latencies_ms: Sequence[float]) -> tuple[float, float]:
     """Return the median and the 95th percentile of ``latencies_ms`` (not empty)."""
     p95 = statistics.quantiles(latencies_ms, n=20)[-1] if len(latencies_ms) > 1 else latencies_ms[0]
     return statistics.median(latencies_ms), p95
+
+
+def eval_request(limit: int, mode: str | None) -> SearchRequest:
+    """Return the request an evaluation runs every query with: ``limit`` results, waiting for the model, unrecorded."""
+    return SearchRequest(limit=limit, mode=mode, snippet_lines=0, wait=True, wait_timeout=MAX_WAIT_S, record=False)
 
 
 def check_scorable(response: SearchResponse, mode: str) -> None:

@@ -203,12 +203,6 @@ class PluginHost:
         self._loaded[key] = LoadedPlugin(name, role, obj)
         return self._loaded[key]
 
-    def registered(self, role: str) -> list[str]:
-        """Return the names of the in-process plugins registered for ``role``."""
-        return [
-            plugin.name for (each, _), plugin in self._loaded.items() if each == role and plugin.distribution is None
-        ]
-
     def call(self, plugin: LoadedPlugin, hook: str, **kwargs: Any) -> Any:
         """Call ``hook`` on ``plugin`` alone and return its answer (``None`` if it has none)."""
         others = [p for p in self._pm.get_plugins() if p is not plugin.obj]

@@ -25,8 +25,6 @@ from aurora.host.registry import LoadedPlugin, PluginHost
 
 #: Joins the identity of a chunker that could not split a file to that of the fallback that did.
 FALLBACK_MARK = ">"
-#: How a problem starts when the chunker raised AuroraError: it cannot split that language at all here.
-_CANNOT = "cannot split"
 
 
 class Chunker(NamedTuple):
@@ -79,11 +77,11 @@ class Chunkers:
         """Split one file's ``text`` (newlines normalised) with its language's chunker, or with the fallback."""
         chosen = self.for_language(language)
         if language in self._unavailable:  # said once, for the first file; the others go to the fallback quietly
-            chunks, problem = self._call(self._fallback, text, path, language)
+            chunks, problem, _ = self._call(self._fallback, text, path, language)
             identity = f"{chosen.identity}{FALLBACK_MARK}{self._fallback.identity}"
             return Chunked(chunks, identity, problem and f"fallback '{self._fallback.plugin.name}' {problem}")
-        chunks, problem = self._call(chosen, text, path, language)
-        if problem is not None and problem.startswith(_CANNOT):
+        chunks, problem, unavailable = self._call(chosen, text, path, language)
+        if unavailable:
             self._unavailable.add(language)
         if problem is None:
             return Chunked(chunks, chosen.identity)
@@ -91,13 +89,17 @@ class Chunkers:
         if chosen is self._fallback:
             return Chunked([], chosen.identity, f"{failed}; the file has no chunks")
         identity = f"{chosen.identity}{FALLBACK_MARK}{self._fallback.identity}"
-        chunks, fallback_problem = self._call(self._fallback, text, path, language)
+        chunks, fallback_problem, _ = self._call(self._fallback, text, path, language)
         if fallback_problem is not None:
             return Chunked([], identity, f"{failed}, and fallback '{self._fallback.plugin.name}' {fallback_problem}")
         return Chunked(chunks, identity, f"{failed}; split by '{self._fallback.plugin.name}' instead")
 
-    def _call(self, chunker: Chunker, text: str, path: str, language: str) -> tuple[list[Chunk], str | None]:
-        """Return the chunks ``chunker`` makes of ``text``, or an empty list and what went wrong."""
+    def _call(self, chunker: Chunker, text: str, path: str, language: str) -> tuple[list[Chunk], str | None, bool]:
+        """Return the chunks ``chunker`` makes of ``text`` (or none), what went wrong, and whether it never can here.
+
+        A chunker raises AuroraError when it cannot split the language at all on this
+        machine (a grammar not installed): every later file of that language goes to the fallback.
+        """
         try:
             chunks = self._host.call(
                 chunker.plugin,
@@ -110,14 +112,14 @@ class Chunkers:
             )
         except AuroraError as exc:  # the chunker cannot split this language here (a grammar not installed)
             hint = f" ({exc.hint})" if exc.hint else ""
-            return [], f"{_CANNOT} {language} files: {exc.message}{hint}"
+            return [], f"cannot split {language} files: {exc.message}{hint}", True
         except Exception as exc:  # a plugin's bug must not fail the run
-            return [], f"failed ({type(exc).__name__}: {exc})"
+            return [], f"failed ({type(exc).__name__}: {exc})", False
         if chunks is None:
-            return [], "could not split it"
+            return [], "could not split it", False
         if not isinstance(chunks, list) or not all(isinstance(chunk, Chunk) for chunk in chunks):
-            return [], "returned something other than a list of Chunk records"
-        return chunks, None
+            return [], "returned something other than a list of Chunk records", False
+        return chunks, None, False
 
 
 def load_chunkers(config: Config, host: PluginHost, settings: ChunkSettings) -> Chunkers:
@@ -139,7 +141,8 @@ def _load(host: PluginHost, config: Config, name: str, source: str) -> Chunker:
     except PluginLoadError as exc:
         raise PluginLoadError(f"{source}: {exc.message}", exc.hint) from exc.__cause__
     description = plugin_description(host, plugin) or PluginDescription(summary="")
-    options = resolve_options(f"chunkers.{name}", description.options, config.chunker_options(name))
-    given = sorted(config.chunker_options(name))  # options set by the user are part of what made the chunks
-    identity = f"{plugin.name}@{description.version}" + "".join(f";{key}={options[key]}" for key in given)
+    given = config.chunker_options(name)
+    options = resolve_options(f"chunkers.{name}", description.options, given)
+    # options set by the user are part of what made the chunks
+    identity = f"{plugin.name}@{description.version}" + "".join(f";{key}={options[key]}" for key in sorted(given))
     return Chunker(plugin, identity, tuple(description.languages), options)

@@ -168,9 +168,11 @@ class Searcher:
         return Plan(semantic, waits)
 
     def search(self, query: str, request: SearchRequest, plan: Plan) -> SearchResponse:
-        """Rank the index for ``query`` through the stages (module docstring), with the model if it is ready."""
+        """Rank the index for ``query`` through the stages (module docstring), with the model if it is ready.
+
+        Called by :func:`run_search`, which has checked the request.
+        """
         started = time.perf_counter()
-        check_request(query, request)
         mode, warnings = resolve_mode(self.pipeline, request.mode)
         warnings[:0], self._notices = self._notices, []
         if mode == "hybrid":

@@ -216,6 +216,32 @@ class SearchRequest(
         return (), self._asdict()
 
 
+def with_option_parameters(
+    func: Callable[..., Any],
+    options: "tuple[SearchOption, ...]",
+    annotation: "Callable[[SearchOption], Any]",
+    default: "Callable[[SearchOption], Any]",
+) -> Callable[..., Any]:
+    """Give ``func(fixed, ..., **options)`` a keyword-only parameter per option, for a framework that reads signatures.
+
+    typer builds the ``aurora search`` command and the MCP SDK the ``search`` tool's
+    JSON schema from the signature; ``annotation`` and ``default`` say how each option
+    appears there. ``inspect`` is imported here, not on the client path.
+    """
+    import inspect
+
+    signature = inspect.signature(func, eval_str=True)
+    fixed = [parameter for parameter in signature.parameters.values() if parameter.kind is not parameter.VAR_KEYWORD]
+    added = [
+        inspect.Parameter(
+            option.name, inspect.Parameter.KEYWORD_ONLY, default=default(option), annotation=annotation(option)
+        )
+        for option in options
+    ]
+    func.__signature__ = signature.replace(parameters=[*fixed, *added])  # type: ignore[attr-defined]
+    return func
+
+
 def request_from(options: Mapping[str, Any], setting: Callable[[str], Any]) -> SearchRequest:
     """Return the request for ``options`` (request options by name; None: not given).
 

@@ -10,13 +10,12 @@ the three answer alike. docs/mcp.md shows how to register it with common clients
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aurora.errors import AuroraError, BackendNotInstalledError
-from aurora.search.options import MCP_OPTIONS
+from aurora.search.options import MCP_OPTIONS, with_option_parameters
 from aurora.serve import protocol
 from aurora.serve.endpoint import Endpoint
 
@@ -143,11 +142,9 @@ def _with_search_options(tool: F) -> F:
 
     An option whose default is None may be None (not given); the schema shows the others' defaults.
     """
-    parameters = [inspect.Parameter("query", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)]
-    for option in MCP_OPTIONS:
-        kind = option.kind if option.default is not None else option.kind | None
-        parameters.append(
-            inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=option.default, annotation=kind)
-        )
-    tool.__signature__ = inspect.Signature(parameters, return_annotation=dict[str, Any])  # type: ignore[attr-defined]
-    return tool
+    return with_option_parameters(  # type: ignore[return-value]
+        tool,
+        MCP_OPTIONS,
+        lambda option: option.kind if option.default is not None else option.kind | None,
+        lambda option: option.default,
+    )

@@ -331,6 +331,8 @@ class WarmServer:
             "errors": errors,
             "idle_timeout_s": self.idle_timeout,
             "workers": self.workers,
+            "in_flight": self.in_flight,
+            "capacity": self.capacity,
             "rss_mb": _rss_mb(),
             "models": [
                 {"model": key, "state": state, "load_s": None if seconds is None else round(seconds, 3)}
