@@ -39,6 +39,8 @@ class Variant(NamedTuple):
 VARIANTS = {
     "bm25s-code": Variant(LEXICAL),
     "bm25s-words": Variant(LEXICAL + 'tokenizer = "words"\n'),
+    # The default pipeline reranks with the code reranker; this is the same search without it:
+    "bm25s-code-unranked": Variant(LEXICAL + '[pipelines.default.reranker]\nplugin = "none"\n'),
     "fastembed-semantic": Variant(LEXICAL, ("--mode", "semantic"), "fastembed"),
     "fastembed-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "fastembed"),
     "st-semantic": Variant(LEXICAL, ("--mode", "semantic"), "sentence-transformers"),

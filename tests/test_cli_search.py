@@ -30,7 +30,7 @@ def test_search_json_document_has_the_documented_shape(indexed: Path, cli) -> No
     assert best["path"] == "src/auth/tokens.py"
     assert best["symbol"] == "load_settings"
     assert (best["line_start"], best["line_end"]) == (18, 22)  # from the comment above its decorator
-    assert best["scores"]["lexical"] == best["score"] > 0
+    assert best["scores"]["lexical"] > 0 and best["score"] > 0  # the code reranker's score, from the lexical one
     assert "load settings from disk" in best["snippet"].lower()
     assert all(not Path(p).is_absolute() for p in paths(document))
 

@@ -13,7 +13,8 @@ What is here:
 - the errors a plugin raises (:class:`BackendNotInstalledError` when its library is missing);
 - helpers: length-sorted embedding batches, model-folder detection on the filesystem,
   Aurora's per-user cache folder and atomic folder writes (for files a plugin prepares
-  once), and line spans and windows for chunkers.
+  once), line spans and windows for chunkers, and the reading of a query (its kind, the
+  identifiers and words it holds) for rerankers.
 
 Importing this module is cheap (the standard library and pluggy, which the host has
 loaded already): a lexical search imports it with its lexical plugin.
@@ -41,6 +42,7 @@ from aurora.host.contract import (
 )
 from aurora.host.hookspecs import API_VERSION, hookimpl
 from aurora.index.windows import limit_chunks, line_span, line_windows
+from aurora.search.query import QueryProfile, compact_name, read_query
 from aurora.semantic.batching import length_batches
 from aurora.semantic.models import find_in_hub_layout, has_files, hub_cache, locate_folder, package_folder
 
@@ -61,8 +63,10 @@ __all__ = [
     "ModelUnavailableError",
     "Option",
     "PluginDescription",
+    "QueryProfile",
     "Reranked",
     "VectorStore",
+    "compact_name",
     "find_in_hub_layout",
     "has_files",
     "hookimpl",
@@ -73,6 +77,7 @@ __all__ = [
     "line_windows",
     "locate_folder",
     "package_folder",
+    "read_query",
     "staged_folder",
     "user_cache_dir",
 ]

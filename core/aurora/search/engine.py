@@ -7,7 +7,8 @@ search waits, then :meth:`Searcher.search` runs the stages:
 1. **candidates**: each signal ranks the index (lexical BM25; semantic vectors when the
    model is ready, else the search says why and goes on lexically; activation for
    candidates with a history, :mod:`aurora.activation.usage`);
-2. **fuse**: the pipeline's fusion plugin combines the signals into one ranking;
+2. **fuse**: the pipeline's fusion plugin combines lexical and semantic scores into one
+   ranking, then activation raises each candidate by a share of its own fused score;
 3. **rerank**: the pipeline's reranker plugin, if it has one, reorders the top candidates,
    reading their text and metadata;
 4. **group**: the top chunks, or with ``--files`` each file's best chunk and its count;
@@ -32,6 +33,7 @@ from aurora.host.registry import PluginHost
 from aurora.index import lexical
 from aurora.index.store import Store, StoredChunk
 from aurora.search.options import MODES, SearchRequest, check_request
+from aurora.search.query import read_query
 from aurora.search.results import SearchResponse, SearchResult, Signal
 from aurora.search.snippets import line_filter, make_snippet
 
@@ -39,12 +41,15 @@ if TYPE_CHECKING:
     from aurora.activation.usage import Usage
     from aurora.semantic.source import SemanticOutcome, SemanticSource
 
-#: ``--files`` ranks every lexically matching chunk so that each file's count is exact.
+#: ``--files`` counts every lexically matching chunk of a file.
 ALL_HITS = 10**9
 #: Candidates each signal contributes to fusion.
 FUSION_DEPTH = 100
-#: Signals whose scores are already probabilities (see the fusion hook).
-CALIBRATED = frozenset({"activation"})
+#: How each kind of query (:func:`aurora.search.query.read_query`) scales the pipeline's weights:
+#: a symbol is found by its name, so embeddings weigh less (docs/ranking.md, "Adaptive fusion").
+KIND_WEIGHTS: dict[str, dict[str, float]] = {"symbol": {"semantic": 0.5}, "mixed": {"semantic": 0.75}, "natural": {}}
+#: The usage signal, applied after fusion (:func:`_with_activation`).
+ACTIVATION = "activation"
 #: Fused candidates a reranker sees (the rest keep their fused order below them).
 RERANK_DEPTH = 100
 
@@ -180,9 +185,17 @@ class Searcher:
         with self.store.snapshot():
             index = self._lexical_index()
             terms = set(index.analyze(query))
-            signals, mode, outcome = self._candidates(query, request, mode, plan, index, terms, warnings)
-            ranking = self._rerank(query, self._fuse(signals), warnings)
-            rows = self._group(ranking, request)
+            weights = query_weights(self.pipeline.weights, query)
+            depth = max(request.limit, FUSION_DEPTH)
+            while True:  # with --files, deepen the pool until it holds `limit` files or everything
+                noted = list(warnings)
+                signals, answered, outcome = self._candidates(query, request, mode, plan, index, terms, noted, depth)
+                matching = (lambda: index.search(query, ALL_HITS)) if "lexical" in signals else None
+                rows = self._group(self._rerank(query, self._fuse(signals, weights), noted), request, matching)
+                if not (request.files and len(rows) < request.limit and _truncated(signals, depth)):
+                    break
+                depth *= 4
+            warnings, mode = noted, answered
         if request.record and self._usage is not None:
             try:
                 self._usage.record_results(self.store, [row.chunk.id for row in rows])
@@ -211,9 +224,12 @@ class Searcher:
         index: lexical.OpenLexicalIndex,
         terms: set[str],
         warnings: list[str],
+        depth: int,
     ) -> tuple[dict[str, list[Hit]], str, SemanticOutcome | None]:
-        """Rank the index with each signal; return the signals, the mode that answered and the model's outcome."""
-        depth = _depth(mode, request.limit, request.files)
+        """Rank the index with each signal, ``depth`` hits deep.
+
+        Return the signals, the mode that answered and the model's outcome.
+        """
         if index.empty:
             warnings.append("the index is empty: no indexable files were found")
         if not terms and not index.empty and mode != "semantic":
@@ -230,15 +246,15 @@ class Searcher:
             else:
                 mode = "lexical"
                 warnings.append(_degraded(outcome))
-        if self._usage is not None and self.pipeline.weights["activation"] > 0:
-            candidates = list({chunk_id for hits in signals.values() for chunk_id, _ in hits[:FUSION_DEPTH]})
+        if self._usage is not None and self.pipeline.weights[ACTIVATION] > 0:
+            candidates = list({chunk_id for hits in signals.values() for chunk_id, _ in hits})
             try:
                 active = self._usage.signal(self.store, candidates)
             except AuroraError as exc:  # a history damaged while open: rank without it
                 active = []
                 warnings.append(f"ranked without activation: {exc.message}")
             if active:
-                signals["activation"] = active
+                signals[ACTIVATION] = active
         return signals, mode, outcome
 
     def open_lexical(self) -> None:
@@ -277,26 +293,30 @@ class Searcher:
 
     # --- stage 2: fuse --------------------------------------------------------------
 
-    def _fuse(self, signals: dict[str, list[Hit]]) -> list[FusedHit]:
-        """Fuse the signals with the pipeline's method; a lone signal keeps its own scores.
+    def _fuse(self, signals: dict[str, list[Hit]], weights: Mapping[str, float]) -> list[FusedHit]:
+        """Fuse the signals with the pipeline's method (a lone signal keeps its own scores), then add activation.
 
-        A signal with weight 0 is left out, so that it neither adds chunks nor changes the scale.
+        A signal with weight 0 is left out, so that it neither adds chunks nor changes the
+        scale. Activation is not fused: it raises a candidate's fused score by
+        ``weight * P`` of itself, so that a history never changes the other signals' scale.
+        ``weights`` are the pipeline's, adapted to the query (:func:`query_weights`).
         """
-        weights = self.pipeline.weights
         ranked = self._fused_signals(signals)
+        activation = ranked.pop(ACTIVATION, [])
         if len(ranked) <= 1:
             name, hits = next(iter(ranked.items()), ("lexical", []))
-            return [FusedHit(chunk_id, score, {name: score}) for chunk_id, score in hits]
-        plugin, options = self.pipeline.fusion()
-        fused = self._host.require(
-            plugin, "aurora_fuse", signals=ranked, weights=weights, calibrated=CALIBRATED, options=options
-        )
-        if fused and not isinstance(fused[0], FusedHit):
-            raise PluginLoadError(
-                f"fusion plugin '{plugin.name}' returned {type(fused[0]).__name__} items, not FusedHit",
-                hint="it was written for an older hook contract; upgrade it (docs/plugins.md)",
+            fused = [FusedHit(chunk_id, score, {name: score}) for chunk_id, score in hits]
+        else:
+            plugin, options = self.pipeline.fusion()
+            fused = self._host.require(
+                plugin, "aurora_fuse", signals=ranked, weights=weights, calibrated=frozenset(), options=options
             )
-        return fused
+            if fused and not isinstance(fused[0], FusedHit):
+                raise PluginLoadError(
+                    f"fusion plugin '{plugin.name}' returned {type(fused[0]).__name__} items, not FusedHit",
+                    hint="it was written for an older hook contract; upgrade it (docs/plugins.md)",
+                )
+        return _with_activation(fused, activation, weights[ACTIVATION]) if activation else fused
 
     def _fused_signals(self, signals: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
         """Return the signals that fusion combines: those with hits and a weight above 0."""
@@ -338,23 +358,30 @@ class Searcher:
 
     # --- stage 4: group --------------------------------------------------------------
 
-    def _group(self, ranking: list[Ranked], request: SearchRequest) -> list[RankedRow]:
-        """Return the top ``limit`` chunks, or with ``--files`` each file's best chunk with its count of matches."""
+    def _group(
+        self, ranking: list[Ranked], request: SearchRequest, matching: Callable[[], list[Hit]] | None
+    ) -> list[RankedRow]:
+        """Return the top ``limit`` chunks, or with ``--files`` each file's best chunk with its count of matches.
+
+        A file's count is of its chunks that match the query lexically (``matching`` lists
+        them all, not only those in the pool), or of its chunks in the pool when the search
+        has no lexical signal.
+        """
         if not request.files:
             top = ranking[: request.limit]
             chunks = self.store.chunks([item.chunk_id for item in top])
             return [_row(chunks[item.chunk_id], item, 1) for item in top if item.chunk_id in chunks]
         paths = self.store.paths([item.chunk_id for item in ranking])
         best: dict[str, Ranked] = {}
-        counts: Counter[str] = Counter()
         for item in ranking:
             path = paths.get(item.chunk_id)
             if path is not None:
-                counts[path] += 1
                 best.setdefault(path, item)
         top_files = list(best.items())[: request.limit]
+        counted = self.store.paths([chunk_id for chunk_id, _ in matching()]) if matching else paths
+        counts = Counter(counted.values())
         chunks = self.store.chunks([item.chunk_id for _, item in top_files])
-        return [_row(chunks[item.chunk_id], item, counts[path]) for path, item in top_files if item.chunk_id in chunks]
+        return [_row(chunks[i.chunk_id], i, max(counts[path], 1)) for path, i in top_files if i.chunk_id in chunks]
 
     # --- stage 5: materialise --------------------------------------------------------
 
@@ -379,7 +406,7 @@ class Searcher:
             chunk = row.chunk
             scores = {name: found[chunk.id][0] for name, found in positions.items() if chunk.id in found}
             if fused:
-                scores["fused"] = row.score
+                scores["fused"] = row.score - sum(row.adjustments.values())
             explain = None
             if request.explain:
                 explain = {
@@ -401,6 +428,25 @@ class Searcher:
             folder = self.store.path.parent / LEXICAL_DIRNAME
             self._lexical = lexical.open_generation(self._host, role, folder, generation)
         return self._lexical
+
+
+def query_weights(weights: Mapping[str, float], query: str) -> dict[str, float]:
+    """Return the pipeline's signal weights scaled for the kind of ``query`` (:data:`KIND_WEIGHTS`)."""
+    factors = KIND_WEIGHTS[read_query(query).kind]
+    return {name: weight * factors.get(name, 1.0) for name, weight in weights.items()}
+
+
+def _with_activation(fused: list[FusedHit], activation: list[Hit], weight: float) -> list[FusedHit]:
+    """Raise each fused hit by ``weight * P`` of its score (P: its retrieval probability), best first again."""
+    probability = dict(activation)
+    raised = []
+    for hit in fused:
+        gain = abs(hit.score) * weight * probability.get(hit.chunk_id, 0.0)
+        if gain:
+            hit = FusedHit(hit.chunk_id, hit.score + gain, {**hit.contributions, ACTIVATION: gain})
+        raised.append(hit)
+    raised.sort(key=lambda hit: (-hit.score, hit.chunk_id))
+    return raised
 
 
 def _candidate(hit: FusedHit, chunk: StoredChunk) -> Candidate:
@@ -438,8 +484,6 @@ def _model_report(outcome: SemanticOutcome | None) -> dict[str, Any] | None:
     return {"id": outcome.model, "state": outcome.state, "load_s": load_s}
 
 
-def _depth(mode: str, limit: int, files: bool) -> int:
-    """Return how many hits each signal ranks (a pool deep enough for fusion to reorder)."""
-    if files:
-        return ALL_HITS if mode == "lexical" else max(limit * 10, FUSION_DEPTH)
-    return max(limit, FUSION_DEPTH)
+def _truncated(signals: Mapping[str, list[Hit]], depth: int) -> bool:
+    """Return whether a signal may have more hits than the ``depth`` it was asked for."""
+    return any(len(hits) >= depth for name, hits in signals.items() if name != ACTIVATION)
