@@ -377,3 +377,40 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path, start_from: str) -> Non
     assert per_key == {"key0": 8 * 17, "key1": 8 * 17, "key2": 8 * 16}
     assert max(rows_per_key(path).values()) <= 10
     history.close()
+
+
+# --- in a search ---------------------------------------------------------------------------
+
+#: Six results in the sample project: more than the top 3 that searches once recorded.
+QUERY = "tokens settings client installer report"
+
+
+def test_the_same_query_twice_scores_the_same_when_nothing_was_read(project: Path) -> None:
+    import aurora
+
+    opened = aurora.open(project)
+    opened.index()
+    first, second = (
+        [(r.chunk.path, r.chunk.line_start, r.score, r.scores) for r in opened.search(QUERY).results] for _ in range(2)
+    )
+    assert len(first) > 3  # more results than the searches of the past recorded (record_top 3)
+    assert first == second
+    assert opened.usage().accesses() == 0  # shown is not used
+
+
+def test_record_top_and_read_weight_when_set_and_the_clock_given(project: Path) -> None:
+    import aurora
+    from aurora.activation.usage import Usage
+    from aurora.common.layout import index_dir
+
+    (project / "aurora.toml").write_text("[activation]\nrecord_top = 2\nread_weight = 3\n")
+    opened = aurora.open(project)
+    opened.index()
+    before = opened.search(QUERY).results  # records its top 2 as shown
+    after = opened.search(QUERY).results
+    assert [r.score for r in after[:2]] > [r.score for r in before[:2]]
+    usage, _ = Usage.open(index_dir(project), opened.config, clock=lambda: NOW)
+    usage.record_read(["a.py::f"])  # weight 3, at NOW, read at NOW: B = ln(3 * 1 ** -0.5)
+    assert usage.probabilities(["a.py::f"]) == {"a.py::f": pytest.approx(retrieval_probability(math.log(3), DEFAULTS))}
+    assert usage.accesses() == 2 + 2 + 1  # two searches, one read
+    usage.close()

@@ -42,7 +42,7 @@ def test_tools_search_index_stats_and_models(indexed: Path) -> None:
         ("models", {}),
         ("search", {"query": "expire sessions"}),
     )
-    assert set(tools) == {"search", "index", "stats", "models"}
+    assert set(tools) == {"search", "read", "index", "stats", "models"}  # read: tests/test_read.py
     schema = tools["search"].input_schema
     assert set(schema["properties"]) == {"query", *(option.name for option in MCP_OPTIONS)}
     assert schema["properties"]["limit"] == {"default": 10, "title": "Limit", "type": "integer"}

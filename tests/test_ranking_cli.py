@@ -25,7 +25,9 @@ def test_explain_shows_each_signals_score_rank_and_contribution(semantic_project
     assert set(explain) == {"lexical", "semantic"}
     for name, signal in explain.items():
         assert signal["score"] == best["scores"][name] and signal["rank"] >= 1
-    assert sum(signal["contribution"] for signal in explain.values()) == pytest.approx(best["score"], abs=1e-5)
+    fused = sum(signal["contribution"] for signal in explain.values())
+    assert fused == pytest.approx(best["scores"]["fused"], abs=1e-5)
+    assert fused + sum(best.get("rerank", {}).values()) == pytest.approx(best["score"], abs=1e-5)
     if fusion == "rrf":
         assert explain["lexical"]["contribution"] == pytest.approx(1 / (60 + explain["lexical"]["rank"]), abs=1e-6)
     else:  # the default, weighted min-max: the best of each list adds its whole weight (1.0)
@@ -42,6 +44,7 @@ def weighted_pipeline(root: Path, normalize: str, lexical: float, semantic: floa
             "aurora.toml": f"""
                 [pipelines.default]
                 embedder = "fastembed"
+                reranker = "none"  # these tests check fusion's arithmetic alone
                 [pipelines.default.fusion]
                 plugin = "weighted"
                 normalize = "{normalize}"
@@ -112,8 +115,8 @@ def history(root: Path) -> sqlite3.Connection:
     return sqlite3.connect(root / ".aurora" / "activation.db")
 
 
-#: Notes on a release: three that a search records (record_top), then two that match equally: only activation
-#: can order those two.
+#: Notes on a release: three that a search records (record_top 3 here), then two that match equally: only
+#: activation can order those two.
 RELEASE_NOTES = {
     "notes/plan.txt": "release plan: tag the release, build the release, announce the release\n",
     "notes/risks.txt": "what could delay the release: a late release branch\n",
@@ -124,7 +127,7 @@ RELEASE_NOTES = {
 
 
 def test_searching_and_feedback_raise_what_is_used(project: Path, cli) -> None:
-    write(project, RELEASE_NOTES)
+    write(project, {**RELEASE_NOTES, "aurora.toml": "[activation]\nrecord_top = 3\n"})  # shown results count
     cli.json("index", cwd=project)
     query = "release"
     before = cli.json("search", query, "-n", "20", cwd=project)
@@ -147,6 +150,7 @@ def test_searching_and_feedback_raise_what_is_used(project: Path, cli) -> None:
 
 def test_stats_reports_size_models_and_activity(semantic_project: Path, cli) -> None:
     cli.json("index", *FASTEMBED, cwd=semantic_project)
+    write(semantic_project, {"aurora.toml": "[activation]\nrecord_top = 3\n"})  # the search records its top 3
     cli.json("search", "load text from disk", *FASTEMBED, "--wait", cwd=semantic_project)
     stats = cli.json("stats", cwd=semantic_project)
     assert stats["files"] == 5 and stats["chunks"] > 0
@@ -165,6 +169,7 @@ def test_feedback_on_something_not_indexed_is_refused(indexed: Path, cli) -> Non
 
 
 def test_a_corrupt_access_history_is_rebuilt_with_a_warning(indexed: Path, cli) -> None:
+    write(indexed, {"aurora.toml": "[activation]\nrecord_top = 3\n"})  # searches record their top 3
     cli.json("search", "token", cwd=indexed)
     (indexed / ".aurora" / "activation.db").write_bytes(b"this is not a database" * 100)
     for suffix in ("-wal", "-shm"):
@@ -187,6 +192,7 @@ def test_a_damaged_access_history_table_is_rebuilt_with_a_warning(indexed: Path,
 
 
 def test_concurrent_searches_lose_no_access(indexed: Path, cli) -> None:
+    write(indexed, {"aurora.toml": "[activation]\nrecord_top = 3\n"})  # each search records its top 3
     searches = [
         subprocess.Popen(
             [AURORA, "search", "token", "--json"], cwd=indexed, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -204,9 +210,9 @@ def test_concurrent_searches_lose_no_access(indexed: Path, cli) -> None:
 def test_activation_settings_are_validated(indexed: Path, cli) -> None:
     write(indexed, {"aurora.toml": "[activation]\ndecay = 1.5\n"})
     assert_one_line_error(cli("search", "token", cwd=indexed), "activation.decay = 1.5: too large")
-    write(indexed, {"aurora.toml": "[activation]\nrecord_top = 0\n"})
+    write(indexed, {"aurora.toml": "[activation]\nrecord_top = 2\n"})
     cli.json("search", "token", cwd=indexed)
-    assert cli.json("stats", cwd=indexed)["accesses"] == 0
+    assert cli.json("stats", cwd=indexed)["accesses"] == 2
 
 
 def test_a_fusion_plugin_of_the_old_contract_gets_a_clear_error(semantic_project: Path, cli, tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from aurora.search.options import SearchRequest, request_from
 from aurora.search.results import SearchResponse
 
 if TYPE_CHECKING:
+    from aurora.activation.reading import Passage
     from aurora.activation.usage import Usage
     from aurora.index.indexer import IndexReport
 
@@ -107,6 +108,41 @@ class Project:
         """
         with self._lock:
             self._searcher(pipeline, backend).preload()
+
+    def read(self, target: str, *, cwd: str | Path | None = None) -> Passage:
+        """Show an indexed chunk or lines of a file, and record in the access history that they were used.
+
+        ``target`` is ``PATH:LINE`` (the chunk spanning that line), ``PATH:START-END`` or
+        ``PATH``, with the path relative to ``cwd`` (default: the root) as search results
+        give it; the file must be indexed and inside the root. The passage holds at most
+        400 lines and 64 KB (``truncated`` says when it was cut); the chunks it covers
+        rank higher in later searches (``[activation] read_weight``), unless activation is off.
+        """
+        from aurora.activation.reading import read_passage
+        from aurora.activation.usage import Usage
+
+        folder = index_dir(self.root)
+        store = Store.open(folder / DATABASE_NAME)
+        try:
+            try:
+                usage, warning = Usage.open(folder, self.config)
+            except AuroraError as exc:  # the passage is worth showing without its record
+                usage, warning = None, f"this read was not recorded in the access history: {exc.message}"
+            try:
+                passage = read_passage(
+                    store,
+                    usage,
+                    self.root,
+                    target,
+                    Path(cwd).resolve() if cwd is not None else self.root,
+                    follow_symlinks=self.config.get("index", "follow_symlinks"),
+                )
+            finally:
+                if usage is not None:
+                    usage.close()
+        finally:
+            store.close()
+        return passage._replace(warnings=(warning, *passage.warnings)) if warning else passage
 
     def usage(self) -> Usage | None:
         """Return the access history of the index (None when ``[activation] enabled = false``)."""

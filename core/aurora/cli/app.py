@@ -298,6 +298,42 @@ def feedback(
 
 @app.command()
 @_guarded
+def read(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="RESULT",
+            help="PATH:LINE (the chunk spanning that line), PATH:START-END or PATH, as `aurora search` shows it.",
+        ),
+    ],
+    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Print an indexed chunk or lines of a file, and record that you used them: they rank higher later.
+
+    At most 400 lines and 64 KB are printed; a note on stderr says where to read on. Only
+    files in the index, inside its folder, can be read (docs/activation.md).
+    """
+    project = _project(root, indexed=True)
+    passage = project.read(target, cwd=Path.cwd())
+    if json_output:
+        console.print_json(passage.to_dict())
+        return
+    for warning in passage.warnings:
+        console.warn(warning)
+    sys.stdout.write(passage.text + "\n")
+    if passage.truncated:
+        from aurora.activation.reading import MAX_BYTES, MAX_LINES
+
+        rest = f"{os.path.relpath(project.root / passage.path)}:{passage.line_end + 1}-{passage.file_lines}"
+        console.note(
+            f"printed lines {passage.line_start}-{passage.line_end} of {passage.file_lines:,} (at most "
+            f"{MAX_LINES} lines and {MAX_BYTES // 1024} KB at a time); `aurora read {rest}` prints on"
+        )
+
+
+@app.command()
+@_guarded
 def stats(
     root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="Most active chunks to list.")] = 10,
@@ -466,7 +502,7 @@ def mcp(
 ) -> None:
     """Serve the index to AI coding assistants: a Model Context Protocol server on stdin/stdout.
 
-    Tools: search, index, stats, models. Uses a running `aurora serve` when there is one.
+    Tools: search, read, index, stats, models. Uses a running `aurora serve` when there is one.
     Register it with your client as the command `aurora mcp --root /path/to/project` (docs/mcp.md).
     """
     from aurora.serve.mcp import serve_stdio

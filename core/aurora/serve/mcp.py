@@ -1,8 +1,8 @@
-"""``aurora mcp``: Aurora's search, indexing, stats and models as tools for AI coding assistants.
+"""``aurora mcp``: Aurora's search, reading, indexing, stats and models as tools for AI coding assistants.
 
 A Model Context Protocol server on stdio, built with the official ``mcp`` Python SDK
-(the ``mcp`` extra). Its ``search`` tool asks the root's warm ``aurora serve`` when one
-runs (sharing its loaded models and indexes) and otherwise searches in this process,
+(the ``mcp`` extra). Its ``search`` and ``read`` tools ask the root's warm ``aurora serve``
+when one runs (sharing its loaded models and indexes) and otherwise work in this process,
 which is long-lived too: after the first call its index and model stay loaded. Every
 tool goes through the Python API (:mod:`aurora.api`), like the CLI and the server, so
 the three answer alike. docs/mcp.md shows how to register it with common clients.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aurora.errors import AuroraError, BackendNotInstalledError
 from aurora.search.options import MCP_OPTIONS, with_option_parameters
@@ -25,7 +25,14 @@ INSTRUCTIONS = (
     "Aurora searches the indexed codebase or notes at {root}: BM25 over code-aware tokens, embeddings "
     "when a model is configured, and activation (recently and often used code ranks higher). Use `search` "
     "with words, identifiers or a question; results give path, line range, symbol, snippet and scores. "
+    "Use `read` to get the code of a result you work with: it records the use, so what you read ranks "
+    "higher in later searches (a result only shown in a search does not count). "
     "Run `index` after large edits (it is incremental)."
+)
+#: What the ``read`` tool's parameter means (the JSON schema shows it to the assistant).
+READ_TARGET = (
+    "A search result as path:line_start-line_end (its lines), path:line (the indexed chunk spanning that "
+    "line) or path (the file from its start); the path as search results give it, relative to the project root"
 )
 
 
@@ -40,7 +47,10 @@ class Tools:
 
         ``options`` are the tool's (:data:`aurora.search.options.MCP_OPTIONS`) by name.
         """
-        served = self._through_server(query, options)
+        from aurora.serve.client import REPLY_MARGIN_S
+
+        request = {"op": "search", "query": query, "options": options, "output": {"format": "json"}}
+        served = self._through_server(request, "response", 120.0 + REPLY_MARGIN_S)
         if served is not None:
             return served
         import aurora
@@ -48,24 +58,31 @@ class Tools:
         response = aurora.open(self.root).search(query, **options, background=True)
         return response._replace(answered_by="mcp").to_dict()
 
-    def _through_server(self, query: str, options: dict[str, Any]) -> dict[str, Any] | None:
-        """Return the server's answer (its errors raised), or None when no server can answer."""
-        from aurora.serve.client import REPLY_MARGIN_S, ask
+    def read(self, target: str) -> dict[str, Any]:
+        """Return the lines of ``target`` (relative to the root) and record their use, as ``aurora read --json``."""
+        from aurora.serve.client import REPLY_MARGIN_S
 
-        request = {
-            "v": protocol.VERSION,
-            "op": "search",
-            "root": str(self.root),
-            "query": query,
-            "options": options,
-            "output": {"format": "json"},
-        }
-        reply = ask(Endpoint(str(self.root)), request, timeout=120.0 + REPLY_MARGIN_S, quiet=True)
+        served = self._through_server({"op": "read", "target": target}, "read", REPLY_MARGIN_S)
+        if served is not None:
+            return served
+        import aurora
+
+        return aurora.open(self.root).read(target).to_dict()
+
+    def _through_server(self, request: dict[str, Any], answer: str, timeout: float) -> dict[str, Any] | None:
+        """Send ``request`` (its op and fields) to the server; return its ``answer`` (errors raised), or None.
+
+        None when no server can answer: the tool then works in this process.
+        """
+        from aurora.serve.client import ask
+
+        request = {"v": protocol.VERSION, "root": str(self.root), **request}
+        reply = ask(Endpoint(str(self.root)), request, timeout=timeout, quiet=True)
         if reply is None:
             return None
         if not reply["ok"]:
             raise AuroraError(str(reply["error"].get("message")), reply["error"].get("hint"))
-        return reply["response"]
+        return reply[answer]
 
     def index(self, incremental: bool = True) -> dict[str, Any]:
         """Bring the index up to date (or rebuild it) and report what was done."""
@@ -120,6 +137,17 @@ def serve_stdio(root: Path) -> None:
         return guarded(tools.search, query, **options)
 
     @app.tool()
+    @_described(target=READ_TARGET)
+    def read(target: str) -> dict[str, Any]:
+        """Read the code of a search result you use: its lines, and the record that you used them.
+
+        Returns path, line_start, line_end, file_lines, text (at most 400 lines and 64 KB;
+        truncated says when cut) and the indexed chunks it covers. What you read ranks higher
+        in later searches; call it for the results you work with, not for every result shown.
+        """
+        return guarded(tools.read, target)
+
+    @app.tool()
     def index(incremental: bool = True) -> dict[str, Any]:
         """Update the index after edits (only changed files are read again); incremental=false rebuilds it."""
         return guarded(tools.index, incremental)
@@ -135,6 +163,24 @@ def serve_stdio(root: Path) -> None:
         return guarded(tools.models)
 
     app.run("stdio")
+
+
+def _described(**descriptions: str) -> Callable[[F], F]:
+    """Give each named parameter of a tool its description, which the SDK puts in the tool's JSON schema."""
+    import inspect
+
+    from pydantic import Field
+
+    def describe(tool: F) -> F:
+        signature = inspect.signature(tool, eval_str=True)
+        parameters = [
+            parameter.replace(annotation=Annotated[parameter.annotation, Field(description=descriptions[name])])
+            for name, parameter in signature.parameters.items()
+        ]
+        tool.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        return tool
+
+    return describe
 
 
 def _with_search_options(tool: F) -> F:

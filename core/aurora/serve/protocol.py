@@ -1,12 +1,12 @@
 """The warm server's wire format: one JSON object per line each way, one request per connection.
 
 A request is ``{"v": 1, "op": ..., ...}``: ``search`` (``root``, ``cwd``, ``query``,
-``options``, ``output``), ``status`` or ``stop``. A reply is ``{"ok": true, ...}`` or
-``{"ok": false, "error": {"message", "hint", "exit_code", "in_process"}}``, where
-``in_process`` tells the client that the same request may still succeed in its own
-process (the server is busy, or is shutting down). A busy server replies at once, without
-reading the request, and closes the connection: a client whose request could not be sent
-still reads the reply. docs/server.md has the fields.
+``options``, ``output``), ``read`` (``root``, ``cwd``, ``target``), ``status`` or ``stop``.
+A reply is ``{"ok": true, ...}`` or ``{"ok": false, "error": {"message", "hint",
+"exit_code", "in_process"}}``, where ``in_process`` tells the client that the same
+request may still succeed in its own process (the server is busy, or is shutting down).
+A busy server replies at once, without reading the request, and closes the connection:
+a client whose request could not be sent still reads the reply. docs/server.md has the fields.
 
 Standard library only: the client path of ``aurora search`` imports it.
 """

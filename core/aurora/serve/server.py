@@ -260,13 +260,15 @@ class WarmServer:
             op = request.get("op")
             if op == "search":
                 reply = self._search(request)
+            elif op == "read":
+                reply = self._read(request)
             elif op == "status":
                 reply = {"ok": True, "status": self.status()}
             elif op == "stop":
                 self.stop()
                 reply = {"ok": True}
             else:
-                raise UsageError(f"unknown request {op!r}; the server answers search, status and stop")
+                raise UsageError(f"unknown request {op!r}; the server answers search, read, status and stop")
         except AuroraError as exc:
             self._count(error=True)
             return protocol.error_reply(exc.message, exc.hint, exc.exit_code)
@@ -292,6 +294,16 @@ class WarmServer:
 
             reply["text"] = results_text(response, bool(output.get("color")), Path(cwd))
         return reply
+
+    def _read(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Show a chunk or lines (``target``, relative to ``cwd``) and record their use: ``aurora read``'s answer."""
+        self._last_request = time.monotonic()
+        if request.get("root") not in (None, str(self.root)):
+            return protocol.error_reply(f"this server serves {self.root}, not {request.get('root')}", in_process=True)
+        target, cwd = request.get("target"), request.get("cwd") or str(self.root)
+        if not isinstance(target, str) or not isinstance(cwd, str):
+            raise UsageError("malformed request: target and cwd must be strings")
+        return {"ok": True, "read": self._project().read(target, cwd=cwd).to_dict()}
 
     def _project(self) -> Any:
         """Return the root's project, reopened when its index was replaced; NoIndexError when it is gone."""
