@@ -21,6 +21,9 @@ BIN = Path(sys.executable).parent
 AURORA = str(BIN / "aurora")
 RESULTS = Path(__file__).resolve().parent / "results"
 
+#: Appended to a pipeline's TOML: the same pipeline without the built-in code reranker (for before/after runs).
+NO_RERANKER = '\n[pipelines.default.reranker]\nplugin = "none"\n'
+
 #: Code-search queries over the stdlib corpus, shared by the benchmarks.
 CODE_QUERIES = [
     "wait for a future with a timeout",

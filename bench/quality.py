@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
-from measure import AURORA, RESULTS, save
+from measure import AURORA, NO_RERANKER, RESULTS, save
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_STORES = Path(__file__).resolve().parent / "corpus" / "eval-stores"
@@ -40,7 +40,7 @@ VARIANTS = {
     "bm25s-code": Variant(LEXICAL),
     "bm25s-words": Variant(LEXICAL + 'tokenizer = "words"\n'),
     # The default pipeline reranks with the code reranker; this is the same search without it:
-    "bm25s-code-unranked": Variant(LEXICAL + '[pipelines.default.reranker]\nplugin = "none"\n'),
+    "bm25s-code-unranked": Variant(LEXICAL + NO_RERANKER),
     "fastembed-semantic": Variant(LEXICAL, ("--mode", "semantic"), "fastembed"),
     "fastembed-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "fastembed"),
     "st-semantic": Variant(LEXICAL, ("--mode", "semantic"), "sentence-transformers"),

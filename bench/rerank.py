@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from codesearch import DEFAULT_DATA, unpack
-from measure import RESULTS, save
+from measure import NO_RERANKER, RESULTS, save
 
 import aurora
 from aurora.evaluation.codesearch import benchmark_folder, load_set
@@ -30,8 +30,8 @@ from aurora.plugin import Candidate
 from aurora.search.results import SearchResult
 
 DEFAULT_REPOS = "abseil-cpp,laravel-framework,cats"
-UNRANKED = '[activation]\nenabled = false\n[pipelines.default.reranker]\nplugin = "none"\n'
 RANKED = "[activation]\nenabled = false\n"
+UNRANKED = RANKED + NO_RERANKER
 
 
 def main() -> None:
