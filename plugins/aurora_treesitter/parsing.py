@@ -7,16 +7,18 @@ from typing import Any
 
 from aurora_treesitter.grammars import parser
 
-#: Bytes handed to the parser per read: reading through a callback is what lets a parse be cancelled.
-_READ_BYTES = 1 << 16
-
 
 def parse(data: bytes, language: str, timeout_ms: int) -> Any | None:
-    """Return the tree of ``data`` in ``language``, or None when parsing took longer than ``timeout_ms``."""
-    deadline = time.monotonic() + timeout_ms / 1000
+    """Return the tree of ``data`` in ``language``, or None when parsing took longer than ``timeout_ms``.
 
-    def read(offset: int, _point: Any) -> bytes:
-        return data[offset : offset + _READ_BYTES]
+    The parser reads ``data`` through a callback, since only such a parse can be
+    cancelled; the callback hands out the rest of ``data`` without copying it.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    view = memoryview(data)
+
+    def read(offset: int, _point: Any) -> memoryview:
+        return view[offset:]
 
     def past_deadline(_offset: int, _has_error: bool) -> bool:
         return time.monotonic() >= deadline
