@@ -41,9 +41,48 @@ def test_query_word_matches_parts_of_compound_identifiers() -> None:
 
 
 def test_settings_round_trip() -> None:
-    analyzer = Analyzer("code", "english", ["b", "a"])
+    analyzer = Analyzer("code", "english", ["b", "a"], split_compounds=True, one_letter=True)
     again = Analyzer.from_dict(analyzer.to_dict())
-    assert again.to_dict() == {"tokenizer": "code", "stemmer": "english", "stopwords": ["a", "b"]}
+    assert again.to_dict() == {
+        "tokenizer": "code",
+        "stemmer": "english",
+        "stopwords": ["a", "b"],
+        "split_compounds": True,
+        "one_letter": True,
+    }
+
+
+def test_settings_saved_before_the_added_terms_existed_mean_without_them() -> None:
+    analyzer = Analyzer.from_dict({"tokenizer": "code", "stemmer": None, "stopwords": []})
+    assert not analyzer.split_compounds and not analyzer.one_letter
+    assert analyzer.terms("x = readlinebuffer") == ["readlinebuffer"]
+
+
+def test_one_letter_identifiers_are_indexed_and_matched_only_by_a_single_identifier() -> None:
+    analyzer = Analyzer("code", None, ["a"], one_letter=True)
+    assert analyzer.terms("x = self.y + get_z(a) * T") == ["x", "self.y", "self", "y", "get_z", "get", "t"]
+    assert analyzer.query_terms("T") == ["t"] and analyzer.query_terms("self.y") == ["self.y", "self", "y"]
+    assert analyzer.query_terms("x axis label") == ["axis", "label"]
+    assert analyzer.query_terms("a") == []  # a stopword stays one
+
+
+def test_compounds_add_their_parts_to_documents_and_to_single_identifier_queries() -> None:
+    table = {"readlinebuff": ("read", "line", "buffer"), "storag": ("stor", "age")}
+    analyzer = Analyzer(
+        "code", "english", split_compounds=True, compounds=lambda stems: {s: table[s] for s in stems if s in table}
+    )
+    assert analyzer.terms("n = readlinebuffer(storage)") == [
+        "readlinebuff",
+        "read",
+        "line",
+        "buffer",
+        "storag",
+        "stor",
+        "age",
+    ]
+    assert analyzer.query_terms("readlinebuffers") == ["readlinebuff", "read", "line", "buffer"]  # by stem
+    assert analyzer.query_terms("cookie storage") == ["cooki", "storag"]  # a longer text keeps its own words
+    assert set(analyzer.query_terms("line buffer")) <= set(analyzer.terms("readlinebuffer"))
 
 
 def test_unknown_tokenizer_is_refused() -> None:

@@ -32,6 +32,10 @@ def aurora_describe() -> PluginDescription:
             "k1": Option(1.2, "term-frequency saturation", float, minimum=0.0, maximum=10.0),
             "b": Option(0.75, "document-length normalisation", float, minimum=0.0, maximum=1.0),
             "method": Option("lucene", "BM25 variant", choices=METHODS),
+            "split_compounds": Option(
+                True, "also index a lower-case compound (readlinebuffer) under the corpus's words it joins", bool
+            ),
+            "one_letter": Option(True, "index one-letter identifiers, found by a query that is that identifier", bool),
         },
     )
 

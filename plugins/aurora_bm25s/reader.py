@@ -23,7 +23,7 @@ class Bm25Reader:
     def __init__(self, directory: Path) -> None:
         params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))
         self.num_docs = int(params["num_docs"])
-        self.analyzer = Analyzer.from_dict(json.loads((directory / ANALYZER_FILE).read_text(encoding="utf-8")))
+        settings = json.loads((directory / ANALYZER_FILE).read_text(encoding="utf-8"))
         self._data = np.load(directory / "data.csc.index.npy", mmap_mode="r")
         self._indices = np.load(directory / "indices.csc.index.npy", mmap_mode="r")
         self._indptr = np.load(directory / "indptr.csc.index.npy", mmap_mode="r")
@@ -31,10 +31,11 @@ class Bm25Reader:
         if not vocab_path.is_file():
             raise FileNotFoundError(f"missing {vocab_path}")
         self._vocab = sqlite3.connect(f"{vocab_path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        self.analyzer = Analyzer.from_dict(settings, self._compound_parts)
 
     def analyze(self, text: str) -> list[str]:
-        """Return the index terms of ``text``."""
-        return self.analyzer.terms(text)
+        """Return the index terms of ``text`` to look up (see :meth:`Analyzer.query_terms`)."""
+        return self.analyzer.query_terms(text)
 
     def term_ids(self, terms: list[str]) -> list[int]:
         """Return the ids of ``terms`` that are in the vocabulary, repeats kept (as bm25s does)."""
@@ -42,6 +43,12 @@ class Bm25Reader:
         marks = ",".join("?" * len(distinct))
         known = dict(self._vocab.execute(f"SELECT term, id FROM vocab WHERE term IN ({marks})", distinct))
         return [known[t] for t in terms if t in known]
+
+    def _compound_parts(self, stems: list[str]) -> dict[str, tuple[str, ...]]:
+        """Return the parts of those ``stems`` that are compounds in the index: one query, for the analyzer."""
+        marks = ",".join("?" * len(stems))
+        rows = self._vocab.execute(f"SELECT term, parts FROM compounds WHERE term IN ({marks})", stems)
+        return {term: tuple(parts.split(" ")) for term, parts in rows}
 
     def scores(self, term_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """Return every document's score and a mask of the documents that contain a query term."""
