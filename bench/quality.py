@@ -43,6 +43,7 @@ VARIANTS = {
     "bm25s-code-unranked": Variant(LEXICAL + NO_RERANKER),
     "fastembed-semantic": Variant(LEXICAL, ("--mode", "semantic"), "fastembed"),
     "fastembed-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "fastembed"),
+    "fastembed-hybrid-unranked": Variant(LEXICAL + NO_RERANKER, ("--mode", "hybrid"), "fastembed"),
     "st-semantic": Variant(LEXICAL, ("--mode", "semantic"), "sentence-transformers"),
     "st-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "sentence-transformers"),
     # The other fusion methods at the default weights (lexical 1, semantic 1), on the fastembed
