@@ -21,6 +21,7 @@ CORPUS = [
     "def x_axis_label():\n    pass",  # 4: a one-letter part, not an identifier
     "def read_line_buffer():\n    pass",  # 5
 ]
+QUERIES = ["line buffer", "readlinebuffer", "x", "read stream"]
 
 
 def test_segment_prefers_fewest_words_then_the_most_used() -> None:
@@ -74,6 +75,7 @@ def indexes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 def found(index, query: str) -> list[int]:
+    """Return the positions of the documents ``index`` finds for ``query``, best first."""
     return [doc for doc, _ in index.search(query, 10)]
 
 
@@ -117,9 +119,6 @@ def test_an_index_built_before_the_added_terms_opens_and_answers_as_before(tmp_p
     reader = aurora_lexical_open(directory=tmp_path, options=before)
     assert {query: reader.search(query, 10) for query in QUERIES} == expected
     assert 0 not in [doc for doc, _ in expected["line buffer"]] and expected["x"] == []
-
-
-QUERIES = ["line buffer", "readlinebuffer", "x", "read stream"]
 
 
 def test_an_index_built_without_the_added_terms_is_stale_until_aurora_index(tmp_path: Path, cli) -> None:
