@@ -122,8 +122,13 @@ class OpenLexicalIndex:
         return [(int(self._chunk_ids[position]), score) for position, score in hits]
 
     def analyze(self, text: str) -> list[str]:
-        """Return the index terms of ``text``."""
-        return self._index.analyze(text) if self._index is not None else text.lower().split()
+        """Return the index terms of ``text`` (an analyzer may read the index's files, so damage is reported)."""
+        if self._index is None:
+            return text.lower().split()
+        try:
+            return self._index.analyze(text)
+        except DAMAGE as exc:
+            raise _damaged(self.generation, exc) from None
 
 
 def live_generation(store: Store, role: LexicalRole) -> str:
