@@ -45,7 +45,7 @@ def rerank(
             ("brevity", signals.brevity(candidate)),
             ("prose", signals.prose(candidate)),
         )
-        terms = {name: -weights[name] * v if name in PENALTIES else weights[name] * v for name, v in values if v}
+        terms = {name: weights[name] * value * (-1 if name in PENALTIES else 1) for name, value in values}
         terms = {name: term for name, term in terms.items() if term}
         size = abs(candidate.score)  # a negative fused score (z-scores) rises with a boost too
         change = max(sum(terms.values()), FLOOR - 1.0)

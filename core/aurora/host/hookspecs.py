@@ -153,13 +153,15 @@ def aurora_fuse(
 ) -> list[FusedHit] | None:
     """Combine ranked lists into one ranking.
 
-    ``signals`` maps a signal name (``lexical``, ``semantic``, ``activation``) to its
-    hits, best first, keyed by chunk id; a chunk missing from a signal's list got nothing
-    from that signal. ``weights`` gives each signal's weight (0 or more). Signals named in
-    ``calibrated`` already score in [0, 1] on a scale that means the same for every query
-    (activation's retrieval probability): use their scores as they are rather than
-    normalising them per query. Return :class:`~aurora.host.contract.FusedHit` records, best
-    first, each with every signal's contribution to its score.
+    ``signals`` maps a signal name (``lexical``, ``semantic``) to its hits, best first,
+    keyed by chunk id; a chunk missing from a signal's list got nothing from that signal
+    (activation is not fused: the host applies it to the fused scores). ``weights`` gives
+    each signal's weight (0 or more), already adapted to the query. Signals named in
+    ``calibrated`` already score in [0, 1] on a scale that means the same for every query:
+    use their scores as they are rather than normalising them per query (the host names
+    none since activation left fusion; the argument stays for contract 3). Return
+    :class:`~aurora.host.contract.FusedHit` records, best first, each with every signal's
+    contribution to its score.
     """
 
 

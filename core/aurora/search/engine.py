@@ -186,16 +186,15 @@ class Searcher:
             index = self._lexical_index()
             terms = set(index.analyze(query))
             weights = query_weights(self.pipeline.weights, query)
+            rank, mode, outcome = self._candidates(query, request, mode, plan, index, terms, warnings)
+            matching = (lambda: index.search(query, ALL_HITS)) if mode != "semantic" else None
             depth = max(request.limit, FUSION_DEPTH)
             while True:  # with --files, deepen the pool until it holds `limit` files or everything
-                noted = list(warnings)
-                signals, answered, outcome = self._candidates(query, request, mode, plan, index, terms, noted, depth)
-                matching = (lambda: index.search(query, ALL_HITS)) if "lexical" in signals else None
-                rows = self._group(self._rerank(query, self._fuse(signals, weights), noted), request, matching)
+                signals = rank(depth)
+                rows = self._group(self._rerank(query, self._fuse(signals, weights), warnings), request, matching)
                 if not (request.files and len(rows) < request.limit and _truncated(signals, depth)):
                     break
                 depth *= 4
-            warnings, mode = noted, answered
         if request.record and self._usage is not None:
             try:
                 self._usage.record_results(self.store, [row.chunk.id for row in rows])
@@ -224,38 +223,47 @@ class Searcher:
         index: lexical.OpenLexicalIndex,
         terms: set[str],
         warnings: list[str],
-        depth: int,
-    ) -> tuple[dict[str, list[Hit]], str, SemanticOutcome | None]:
-        """Rank the index with each signal, ``depth`` hits deep.
+    ) -> tuple[Callable[[int], dict[str, list[Hit]]], str, SemanticOutcome | None]:
+        """Decide which signals answer (the model's outcome, the query's vector, computed once).
 
-        Return the signals, the mode that answered and the model's outcome.
+        Return a function that ranks the index with each signal, ``depth`` hits deep, the
+        mode that answers and the model's outcome.
         """
         if index.empty:
             warnings.append("the index is empty: no indexable files were found")
         if not terms and not index.empty and mode != "semantic":
             warnings.append("the query has no searchable terms (only stopwords or one-letter words)")
-        signals = {"lexical": index.search(query, depth)} if mode != "semantic" else {}
         outcome = None
+        vector = None
         if plan.semantic is not None:
             outcome = self._semantic_outcome(plan.semantic, mode, plan.waits, request.wait_timeout)
             if outcome.index is not None:
-                from aurora.semantic import vectors
-
                 vector = outcome.index.embed_query(query)
-                signals["semantic"] = vectors.search(self.store, outcome.index.table, vector, depth)
             else:
                 mode = "lexical"
                 warnings.append(_degraded(outcome))
-        if self._usage is not None and self.pipeline.weights[ACTIVATION] > 0:
-            candidates = list({chunk_id for hits in signals.values() for chunk_id, _ in hits})
-            try:
-                active = self._usage.signal(self.store, candidates)
-            except AuroraError as exc:  # a history damaged while open: rank without it
-                active = []
-                warnings.append(f"ranked without activation: {exc.message}")
-            if active:
-                signals[ACTIVATION] = active
-        return signals, mode, outcome
+        lexical_too = mode != "semantic"
+
+        def rank(depth: int) -> dict[str, list[Hit]]:
+            signals = {"lexical": index.search(query, depth)} if lexical_too else {}
+            if vector is not None:
+                from aurora.semantic import vectors
+
+                signals["semantic"] = vectors.search(self.store, outcome.index.table, vector, depth)
+            if self._usage is not None and self.pipeline.weights[ACTIVATION] > 0:
+                candidates = list({chunk_id for hits in signals.values() for chunk_id, _ in hits})
+                try:
+                    active = self._usage.signal(self.store, candidates)
+                except AuroraError as exc:  # a history damaged while open: rank without it
+                    active = []
+                    note = f"ranked without activation: {exc.message}"
+                    if note not in warnings:
+                        warnings.append(note)
+                if active:
+                    signals[ACTIVATION] = active
+            return signals
+
+        return rank, mode, outcome
 
     def open_lexical(self) -> None:
         """Open the live lexical index now (imports, memory maps, vocabulary), e.g. while a model loads."""
@@ -346,7 +354,9 @@ class Searcher:
         except AuroraError:
             raise
         except Exception as exc:  # any plugin bug: keep the fused order
-            warnings.append(f"reranker '{plugin.name}' failed ({type(exc).__name__}: {exc}); results are not reranked")
+            note = f"reranker '{plugin.name}' failed ({type(exc).__name__}: {exc}); results are not reranked"
+            if note not in warnings:  # said once, however often a --files search deepens its pool
+                warnings.append(note)
             return ranking
         by_id = {item.chunk_id: item for item in ranking}
         reranked = [

@@ -17,7 +17,6 @@ from typing import NamedTuple
 SYMBOL = "symbol"
 MIXED = "mixed"
 NATURAL = "natural"
-KINDS = (SYMBOL, MIXED, NATURAL)
 
 #: Words that say nothing about which code is meant.
 STOPWORDS = frozenset(
@@ -38,14 +37,12 @@ _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 class QueryProfile(NamedTuple):
     """A query as the reranker reads it.
 
-    ``identifiers`` are the tokens that look like code names, lower-cased, with their
-    separators (``.``, ``::``, ``->``, ``#``) unified to ``.``; ``names`` are the
-    compact forms a definition may carry (``createstore`` for ``create store`` or
-    ``createStore``); ``words`` are the lower-cased content words.
+    ``names`` are the compact forms a definition may carry (``createstore`` for
+    ``createStore``, ``store.createStore`` or ``create store``); ``words`` are the
+    lower-cased content words.
     """
 
     kind: str
-    identifiers: frozenset[str]
     names: frozenset[str]
     words: tuple[str, ...]
 
@@ -57,9 +54,9 @@ class QueryProfile(NamedTuple):
 
 @lru_cache(maxsize=1024)
 def read_query(query: str) -> QueryProfile:
-    """Read ``query``: its kind, the identifiers it names, the names a definition could have, its content words."""
+    """Read ``query``: its kind, the names a definition of what it asks for could have, its content words."""
     tokens = _TOKEN.findall(query)
-    identifiers = [token for token in tokens if is_identifier(token)]
+    identifiers = [token for token in tokens if _is_identifier(token)]
     if len(tokens) == 1 and not tokens[0].isdigit():
         kind = SYMBOL
         identifiers = tokens
@@ -77,10 +74,10 @@ def read_query(query: str) -> QueryProfile:
                 if lowered not in STOPWORDS and lowered not in words:
                     words.append(lowered)
     unified = {_unify(token) for token in identifiers}
-    return QueryProfile(kind, frozenset(unified), frozenset(_names(tokens, unified)), tuple(words))
+    return QueryProfile(kind, frozenset(_names(tokens, unified)), tuple(words))
 
 
-def is_identifier(token: str) -> bool:
+def _is_identifier(token: str) -> bool:
     """Return whether ``token`` looks like a code name (``snake_case``, ``camelCase``, ``a.b``, ``f()``), not a word."""
     if token.isdigit():
         return False
@@ -106,7 +103,7 @@ def _names(tokens: list[str], identifiers: set[str]) -> set[str]:
     for identifier in identifiers:
         names.add(compact_name(identifier))
         names.add(compact_name(identifier.rpartition(".")[2]))
-    plain = [token for token in tokens if not is_identifier(token) and token.lower() not in STOPWORDS]
+    plain = [token for token in tokens if not _is_identifier(token) and token.lower() not in STOPWORDS]
     for size in (2, 3):
         for start in range(len(plain) - size + 1):
             names.add(compact_name("".join(plain[start : start + size])))
