@@ -109,7 +109,7 @@ def main() -> None:
     queries = CODE_QUERIES[:5]
 
     def search(query: str, *flags: str) -> list[str]:
-        return [AURORA, "search", query, "-C", str(corpus), "-n", "10", *flags]
+        return [AURORA, "search", query, "--root", str(corpus), "-n", "10", *flags]
 
     rows: dict[str, list[float]] = {}
 

@@ -117,11 +117,11 @@ def measure(args, backends: list[str], corpus: Path, neutral: Path, endpoint: En
     for run in range(args.runs):
         query = CODE_QUERIES[run % len(CODE_QUERIES)]
         rows.setdefault("python -c 'import json, socket'", []).append(timed(baseline, neutral)[0])
-        wall, out = timed([AURORA, "search", query, "-C", str(corpus), "-m", "lexical", "--json"], neutral)
+        wall, out = timed([AURORA, "search", query, "--root", str(corpus), "-m", "lexical", "--json"], neutral)
         assert json.loads(out)["answered_by"] == "server"
         rows.setdefault("lexical, through the server", []).append(wall)
         for backend in backends:
-            command = [AURORA, "search", query, "-C", str(corpus), "-b", backend, "--json"]
+            command = [AURORA, "search", query, "--root", str(corpus), "-b", backend, "--json"]
             wall, out = timed(command, neutral)
             document = json.loads(out)
             assert document["answered_by"] == "server" and document["mode"] == "hybrid", document

@@ -33,7 +33,7 @@ def main() -> None:
         "aurora --help": [AURORA, "--help"],
         "aurora plugins list": [AURORA, "plugins", "list"],
     }
-    searches = [[AURORA, "search", query, "-C", str(corpus)] for query in CODE_QUERIES[:5]]
+    searches = [[AURORA, "search", query, "--root", str(corpus)] for query in CODE_QUERIES[:5]]
     rows: dict[str, list[tuple[float, int]]] = {name: [] for name in [*commands, "aurora search (cold, lexical)"]}
     for command in [*commands.values(), *searches]:  # warm-up: file caches, .pyc files
         run_once(command, neutral)

@@ -26,7 +26,7 @@ def test_the_reader_knows_every_option_of_aurora_search_and_no_other() -> None:
 
 
 #: What the reader returns for the client's own options when they are not given.
-OWN_DEFAULTS = {"json": False, "root": None, "color": "auto", "no_server": False}
+OWN_DEFAULTS = {"json": False, "vimgrep": False, "root": None, "color": "auto", "no_server": False}
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ OWN_DEFAULTS = {"json": False, "root": None, "color": "auto", "no_server": False
         ),
         (["--", "-starts-with-a-dash"], {"query": "-starts-with-a-dash"}),
         (
-            ["-l", "--explain", "-C", "/srv", "--color", "never", "q"],
+            ["-l", "--explain", "--root", "/srv", "--color", "never", "q"],
             {"query": "q", "files": True, "explain": True, "root": "/srv", "color": "never"},
         ),
         (

@@ -75,7 +75,7 @@ def test_missing_path_is_a_usage_error(tmp_path: Path, cli) -> None:
 
 
 def test_mistyped_root_inside_an_indexed_project_is_not_resolved_upwards(indexed: Path, cli) -> None:
-    done = cli("search", "token", "-C", "src/nonexistent", cwd=indexed)
+    done = cli("search", "token", "--root", "src/nonexistent", cwd=indexed)
     assert_one_line_error(done, "src/nonexistent: no such folder")
 
 

@@ -45,12 +45,17 @@ def test_tools_search_index_stats_and_models(indexed: Path) -> None:
     assert set(tools) == {"search", "read", "index", "stats", "models"}  # read: tests/test_read.py
     schema = tools["search"].input_schema
     assert set(schema["properties"]) == {"query", *(option.name for option in MCP_OPTIONS)}
-    assert schema["properties"]["limit"] == {"default": 10, "title": "Limit", "type": "integer"}
+    assert schema["properties"]["limit"]["default"] == 10 and schema["properties"]["limit"]["type"] == "integer"
+    for tool in tools.values():  # every parameter of every tool says what it means
+        assert all(p.get("description") for p in tool.input_schema["properties"].values()), tool.name
+    assert schema["properties"]["mode"]["anyOf"][0]["enum"] == ["auto", "lexical", "semantic", "hybrid"]
     document = structured(found)
-    assert document["answered_by"] == "mcp" and len(document["results"]) == 3
+    assert set(document) == {"mode", "warnings", "results"} and len(document["results"]) == 3
     best = document["results"][0]
     assert best["path"] == "src/auth/tokens.py" and best["symbol"] == "load_settings"
-    assert {"line_start", "line_end", "snippet", "scores"} <= set(best)
+    assert set(best) == {"path", "lines", "symbol", "score", "snippet"}  # compact: nothing an assistant does not use
+    start, _, end = best["lines"].partition("-")
+    assert int(start) <= int(best["snippet"].partition(":")[0]) <= int(end)  # snippet lines start with their number
     assert structured(indexed_now)["added"] == 1
     assert structured(stats)["chunks"] > 0
     rows = {row["plugin"]: row for row in structured(models)}  # what --backend NAME would use
@@ -65,12 +70,23 @@ def test_errors_come_back_as_tool_errors_with_the_fix(indexed: Path) -> None:
 
 
 def test_search_shares_the_warm_server_when_one_runs(indexed: Path, serve) -> None:
+    from aurora.serve.client import server_status
+    from aurora.serve.endpoint import Endpoint
+
     serve(indexed)
-    _, (found,) = call(indexed, ("search", {"query": "refresh auth tokens"}))
-    assert structured(found)["answered_by"] == "server"
+    endpoint = Endpoint(str(indexed))
+    before = server_status(endpoint)["requests"]  # type: ignore[index]
+    _, (found, narrowed) = call(
+        indexed,
+        ("search", {"query": "refresh auth tokens"}),
+        ("search", {"query": "auth tokens http client", "path": ["src/net"], "lang": ["python"]}),
+    )
+    assert structured(found)["results"]
+    assert {result["path"] for result in structured(narrowed)["results"]} == {"src/net/http_client.py"}
+    assert server_status(endpoint)["requests"] >= before + 2  # type: ignore[index] - both searches went there
 
 
 def test_results_are_plain_json(indexed: Path) -> None:
     _, (found,) = call(indexed, ("search", {"query": "installation", "files": True}))
     text = found.content[0].text
-    assert json.loads(text)["files"] is True
+    assert all("matches" in result for result in json.loads(text)["results"])

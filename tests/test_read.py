@@ -101,6 +101,8 @@ def test_only_indexed_files_inside_the_root_are_read(indexed: Path, cli, tmp_pat
         f"{TOKENS}:40-50": f"{TOKENS} has 22 lines; line 40 is beyond its end",
         f"{TOKENS}:9-4": "is not a range of lines",
         " ": "is not a result",
+        f"{TOKENS}:99999999999999999999": "line numbers go up to 2,147,483,647",
+        f"{TOKENS}:1-99999999999999999999": "line numbers go up to 2,147,483,647",
     }
     for target, message in refused.items():
         assert_one_line_error(cli("read", target, cwd=indexed), message)

@@ -62,8 +62,10 @@ def test_the_typer_command_has_exactly_the_table_s_options() -> None:
     for param, option in zip(params, CLI_OPTIONS, strict=True):
         assert {*param.opts, *param.secondary_opts} == set(option.names())
         assert param.help == option.help
-        assert param.default == (None if option.setting else option.default)
-        assert tuple(getattr(param.type, "choices", ())) == option.choices
+        assert param.default == (None if option.setting or option.repeated else option.default)
+        assert param.multiple == option.repeated
+        if not option.repeated:  # a repeated option's choices are checked per value (test_filters.py)
+            assert tuple(getattr(param.type, "choices", ())) == option.choices
         assert getattr(param.type, "min", None) == option.minimum
         assert param.is_flag == (option.kind is bool)
 
@@ -77,7 +79,11 @@ def test_the_client_reader_knows_exactly_the_table_s_flags_and_reads_each() -> N
         else:
             text, value = sample(option)
             for flag in option.flags:
-                assert client.parse_search(["q", flag, text])[option.name] == value  # type: ignore[index]
+                read = client.parse_search(["q", flag, text])[option.name]  # type: ignore[index]
+                assert read == ([value] if option.repeated else value)
+            if option.repeated:
+                flag = option.flags[0]
+                assert client.parse_search(["q", flag, text, flag, text])[option.name] == [value, value]  # type: ignore[index]
 
 
 def test_the_client_sends_the_options_given_and_the_server_accepts_exactly_those() -> None:
@@ -95,7 +101,7 @@ def test_the_client_sends_the_options_given_and_the_server_accepts_exactly_those
 
 @pytest.mark.parametrize("option", SERVER_OPTIONS, ids=lambda option: option.name)
 def test_the_server_checks_each_option_s_type(option: SearchOption) -> None:
-    wrong = "7" if option.kind is not str else 7
+    wrong = "7" if option.kind is not str or option.repeated else 7
     with pytest.raises(UsageError, match=f"option '{option.name}' has the wrong type"):
         _search_arguments({"query": "q", "options": {option.name: wrong}}, Path("/srv"))
     _search_arguments({"query": "q", "options": {option.name: None}}, Path("/srv"))  # None: not given
@@ -121,7 +127,13 @@ def test_the_mcp_tool_s_schema_has_exactly_the_mcp_options() -> None:
     assert list(schema["properties"]) == ["query", *(option.name for option in MCP_OPTIONS)]
     assert schema["required"] == ["query"]
     for option in MCP_OPTIONS:
-        assert schema["properties"][option.name]["default"] == option.default
+        described = schema["properties"][option.name]
+        assert described["default"] == (None if option.repeated else option.default)
+        assert described["description"] == option.help
+        if option.choices:  # an enum, for the assistant to choose from
+            typed = described["anyOf"][0] if "anyOf" in described else described  # the other: null, not given
+            item = typed["items"] if option.repeated else typed
+            assert tuple(item["enum"]) == option.choices, described
     assert {option.name for option in MCP_OPTIONS} <= {option.name for option in SERVER_OPTIONS}  # it asks the server
 
 
@@ -166,6 +178,9 @@ def test_a_request_takes_what_is_given_then_the_settings_then_the_defaults() -> 
     )
     assert request_from({"wait": False, "limit": 3}, {**settings, "wait": True}.__getitem__)[:1] == (3,)
     assert request_from({}, {**settings, "wait": True}.__getitem__).wait is True
+    assert request_from({"path": "*.py", "lang": ["go", "rust"]}, settings.__getitem__)[:0] == ()
+    repeated = request_from({"path": "*.py", "lang": ["go", "rust"]}, settings.__getitem__)
+    assert (repeated.path, repeated.lang, repeated.exclude) == (("*.py",), ("go", "rust"), ())
     with pytest.raises(TypeError):
         request_from({"json": True}, settings.__getitem__)  # the CLI's own option, not the search's
 
@@ -180,6 +195,16 @@ def test_a_request_takes_what_is_given_then_the_settings_then_the_defaults() -> 
         ("q", {"wait_timeout": -3}, "--wait-timeout must be more than 0 and at most 3600 seconds (got -3)"),
         ("q", {"wait_timeout": float("nan")}, "--wait-timeout must be more than 0 and at most 3600 seconds (got nan)"),
         ("q", {"wait_timeout": 3600.5}, "--wait-timeout must be more than 0 and at most 3600 seconds (got 3600.5)"),
+        ("q", {"context": 101}, "--context must be at least 0 and at most 100 (got 101)"),
+        (
+            "q",
+            {"lang": ("pyton",)},
+            "unknown --lang 'pyton'; allowed: c, cpp, csharp, css, elixir, go, haskell, html, ini, java, "
+            "javascript, json, kotlin, lua, markdown, php, python, rst, ruby, rust, scala, shell, sql, swift, "
+            "text, toml, tsx, typescript, yaml, zig",
+        ),
+        ("q", {"path": ("",)}, "--path takes non-empty text (got '')"),
+        ("q", {"exclude": (7,)}, "--exclude takes non-empty text (got 7)"),
     ],
 )
 def test_check_request_messages(query: str, fields: dict, message: str) -> None:

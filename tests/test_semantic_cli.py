@@ -43,7 +43,8 @@ def test_hybrid_is_the_default_with_an_embedder_and_reports_every_signal(semanti
     assert best["symbol"] == "slurp"
     assert set(best["scores"]) == {"lexical", "semantic", "fused"}
     assert best["scores"]["fused"] == 2.0  # first in both lists: each adds its whole weight; `score` is reranked
-    assert cli.json("search", "slurp", cwd=semantic_project)["mode"] == "lexical"  # default pipeline: no embedder
+    plain = cli.json("search", "slurp", cwd=semantic_project)  # the default pipeline names no embedder:
+    assert plain["mode"] == "hybrid"  # the index's (tests/test_index_decides_mode.py)
 
 
 def test_vectors_of_one_backend_serve_the_other(semantic_project: Path, cli) -> None:

@@ -157,7 +157,8 @@ def test_a_stale_socket_is_removed_and_the_search_answers_in_process(indexed: Pa
 
 def test_a_server_killed_mid_request_leaves_the_client_answering_in_process(semantic_project: Path, cli, serve) -> None:
     cli.json("index", "--backend", "fastembed", cwd=semantic_project)
-    server = serve(semantic_project)  # the default pipeline is lexical: nothing preloaded
+    write(semantic_project, {"aurora.toml": '[pipelines.default]\nembedder = "none"\n'})
+    server = serve(semantic_project)  # the default pipeline is lexical, whatever the index has: nothing preloaded
     client = subprocess.Popen(
         [AURORA, "search", "load text from a location", "-b", "fastembed", "--wait", "--json"],
         cwd=semantic_project,
@@ -380,13 +381,16 @@ def test_indexing_while_serving_never_gives_a_half_updated_answer(project: Path,
     assert any(r["symbol"] == "marker_v7" for r in final["results"])
 
 
-def test_http_on_loopback_answers_like_the_socket(indexed: Path, serve) -> None:
+def test_http_on_loopback_answers_like_the_socket_to_holders_of_its_token(indexed: Path, serve) -> None:
     write(indexed, {"aurora.toml": "[activation]\nrecord_top = 0\n"})  # every search ranks alike
     server = serve(indexed, "--http", "0")
     status = raw_request(server.endpoint, b'{"v": 1, "op": "status"}\n')["status"]
     host, port = status["http"].rsplit(":", 1)
     assert host == "127.0.0.1"
     url = f"http://{status['http']}/v1"
+    token_file = Path(server.endpoint.token)
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    secret = {"Authorization": f"Bearer {token_file.read_text().strip()}"}
 
     def post(body: bytes, **headers: str) -> tuple[int, dict]:
         request = urllib.request.Request(
@@ -398,19 +402,29 @@ def test_http_on_loopback_answers_like_the_socket(indexed: Path, serve) -> None:
         except urllib.error.HTTPError as refused:
             return refused.code, json.loads(refused.read())
 
-    code, over_http = post(search_request(indexed, QUERY))
+    code, over_http = post(search_request(indexed, QUERY), **secret)
     assert code == 200
     over_socket = raw_request(server.endpoint, search_request(indexed, QUERY))
     assert over_http["response"]["results"] == over_socket["response"]["results"]
-    with urllib.request.urlopen(f"http://{status['http']}/v1/status", timeout=30) as answer:
+    for wrong in ({}, {"Authorization": "Bearer guess"}, {"Authorization": secret["Authorization"][:-1]}):
+        code, reply = post(search_request(indexed, QUERY), **wrong)
+        assert code == 401 and str(token_file) in reply["error"]["message"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://{status['http']}/v1/status", timeout=30)
+    assert refused.value.code == 401
+    with urllib.request.urlopen(
+        urllib.request.Request(f"http://{status['http']}/v1/status", headers=secret), timeout=30
+    ) as answer:
         assert json.loads(answer.read())["status"]["pid"] == server.process.pid
     for body in (b"{oops", b"null", b"[" * 100_000):
-        code, reply = post(body)
+        code, reply = post(body, **secret)
         assert code == 400 and "the body is not a JSON object" in reply["error"]["message"]
     stop = b'{"v": 1, "op": "stop"}'
-    assert post(stop, Origin="https://evil.example")[0] == 403  # a web page cannot stop it
-    assert post(stop, Host="evil.example")[0] == 403  # nor a DNS-rebinding one
-    plain = urllib.request.Request(url, data=stop, method="POST", headers={"Content-Type": "text/plain"})
+    assert post(stop, Origin="https://evil.example", **secret)[0] == 403  # a web page cannot stop it
+    assert post(stop, Host="evil.example", **secret)[0] == 403  # nor a DNS-rebinding one
+    code, reply = post(stop, **secret)  # nor anyone over HTTP: stop is the socket's
+    assert code == 403 and "aurora serve --stop" in reply["error"]["message"]
+    plain = urllib.request.Request(url, data=stop, method="POST", headers={"Content-Type": "text/plain", **secret})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(plain, timeout=30)
     assert refused.value.code == 415
@@ -461,7 +475,8 @@ def test_autostart_auto_stays_off_without_a_terminal(indexed: Path, cli) -> None
 
 def test_a_search_waiting_for_its_model_holds_up_no_other(semantic_project: Path, cli, serve) -> None:
     cli.json("index", "--backend", "fastembed", cwd=semantic_project)
-    server = serve(semantic_project)  # lexical default pipeline: the model loads on the first hybrid search
+    write(semantic_project, {"aurora.toml": '[pipelines.default]\nembedder = "none"\n'})
+    server = serve(semantic_project)  # explicitly lexical default pipeline: the model loads on the first hybrid search
     waiting = threading.Thread(
         target=raw_request,
         args=(
@@ -485,9 +500,9 @@ def test_a_search_waiting_for_its_model_holds_up_no_other(semantic_project: Path
 
 def test_arguments_the_client_cannot_use_get_the_in_process_answer(indexed: Path, cli, serve) -> None:
     serve(indexed)
-    assert_one_line_error(cli("search", QUERY, "-C", str(indexed / "missing"), cwd=indexed), "no such folder")
+    assert_one_line_error(cli("search", QUERY, "--root", str(indexed / "missing"), cwd=indexed), "no such folder")
     assert_one_line_error(cli("search", QUERY, "--wait-timeout", "inf", cwd=indexed), "--wait-timeout must be more")
-    assert cli.json("search", QUERY, "-C", str(indexed / "src"), cwd=indexed)["answered_by"] == "server"
+    assert cli.json("search", QUERY, "--root", str(indexed / "src"), cwd=indexed)["answered_by"] == "server"
 
 
 def test_stop_and_status_of_a_server_too_busy_to_answer(indexed: Path, cli, serve) -> None:

@@ -13,16 +13,17 @@ Example::
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aurora.cli.progress import Progress
 from aurora.common.layout import DATABASE_NAME, find_root, index_dir
 from aurora.config import layers as config_module
 from aurora.config.layers import Config
 from aurora.errors import AuroraError
-from aurora.host.pipeline import Pipeline, resolve
+from aurora.host.pipeline import Pipeline, embedder_installed, names_embedder, resolve
 from aurora.host.registry import PluginHost
 from aurora.index.store import Store
 from aurora.search.engine import Searcher, Waiting, run_search
@@ -35,6 +36,13 @@ if TYPE_CHECKING:
     from aurora.index.indexer import IndexReport
 
 
+class _OpenSearcher(NamedTuple):
+    """A searcher kept open, with the warning its pipeline choice gives every search (None: none)."""
+
+    searcher: Searcher
+    notice: str | None
+
+
 class Project:
     """An indexed (or to-be-indexed) folder; create one with :func:`aurora.open`."""
 
@@ -42,8 +50,8 @@ class Project:
         self.root = root
         self.config: Config = config_module.load(root)
         self._host: PluginHost | None = None
-        self._pipelines: dict[tuple[str | None, str | None], Pipeline] = {}
-        self._searchers: dict[tuple[str | None, str | None], Searcher] = {}
+        self._pipelines: dict[tuple[str | None, str | None, str | None], Pipeline] = {}
+        self._searchers: dict[tuple[str | None, str | None], _OpenSearcher] = {}
         self._lock = threading.RLock()  # one search at a time: a project may be shared (aurora.open)
 
     @property
@@ -53,12 +61,42 @@ class Project:
             self._host = PluginHost()
         return self._host
 
-    def pipeline(self, name: str | None = None, backend: str | None = None) -> Pipeline:
-        """Return the resolved pipeline ``name`` (default pipeline if None), ``backend`` applied."""
-        key = (name, backend)
+    def pipeline(
+        self, name: str | None = None, backend: str | None = None, indexed: dict[str, Any] | None = None
+    ) -> Pipeline:
+        """Return the resolved pipeline ``name`` (default pipeline if None), ``backend`` applied.
+
+        ``indexed`` is an index's record of its vectors, whose embedder a pipeline that
+        names none takes (:func:`aurora.host.pipeline.resolve`); searches and indexing runs
+        pass the index's own (:meth:`pipeline_for_index`).
+        """
+        key = (name, backend, json.dumps(indexed, sort_keys=True) if indexed is not None else None)
         if key not in self._pipelines:
-            self._pipelines[key] = resolve(self.config, self.host, self.root, name, backend)
+            self._pipelines[key] = resolve(self.config, self.host, self.root, name, backend, indexed)
         return self._pipelines[key]
+
+    def pipeline_for_index(
+        self, store: Store | None, name: str | None = None, backend: str | None = None
+    ) -> tuple[Pipeline, str | None]:
+        """Return the pipeline that searches or updates the index in ``store``, and a warning about the choice.
+
+        Explicit choices win (a configured embedder, ``backend``, ``plugin = "none"``); a
+        pipeline that names no embedder takes the one the index's vectors were made with.
+        When that plugin is no longer installed, the pipeline stays lexical and the warning
+        says so and how to fix it.
+        """
+        if store is None or names_embedder(self.config, name, backend):
+            return self.pipeline(name, backend), None
+        indexed = _recorded_embedder(store)
+        if indexed is None:
+            return self.pipeline(name, backend), None
+        if not embedder_installed(indexed):
+            return self.pipeline(name, backend), (
+                f"the index was embedded with {indexed['model']} by the embedder plugin '{indexed['embedder']}', "
+                "which is not installed, so its vectors are not used (install that plugin again, or embed with an "
+                "installed one: `aurora index --backend NAME`; `aurora plugins list` shows them)"
+            )
+        return self.pipeline(name, backend, indexed), None
 
     def index(
         self,
@@ -72,9 +110,19 @@ class Project:
         from aurora.index.indexer import index_tree
 
         self.close()
-        return index_tree(
-            self.root, self.config, self.pipeline(pipeline, backend), self.host, progress or Progress(False), rebuild
-        )
+        try:
+            store = Store.open(index_dir(self.root) / DATABASE_NAME)
+        except AuroraError:  # none yet, or unreadable: indexing creates or recreates it
+            store = None
+        try:
+            resolved, notice = self.pipeline_for_index(store, pipeline, backend)
+        finally:
+            if store is not None:
+                store.close()
+        report = index_tree(self.root, self.config, resolved, self.host, progress or Progress(False), rebuild)
+        if notice:
+            report.warnings.append(notice)
+        return report
 
     def search(
         self, query: str, request: SearchRequest | None = None, *, waiting: Waiting | None = None, **options: Any
@@ -98,8 +146,9 @@ class Project:
         elif options:
             raise TypeError(f"search() takes a request or options, not both (got {', '.join(options)})")
         with self._lock:
-            searcher = self._searcher(request.pipeline, request.backend)
-        return run_search(searcher, query, request, waiting, self._lock)
+            searcher, notice = self._searcher(request.pipeline, request.backend)
+        response = run_search(searcher, query, request, waiting, self._lock)
+        return response._replace(warnings=[notice, *response.warnings]) if notice else response
 
     def preload(self, pipeline: str | None = None, backend: str | None = None) -> None:
         """Open the index and start loading the pipeline's model in the background, so that searches find them ready.
@@ -107,7 +156,7 @@ class Project:
         Never blocks on the model; a model that cannot load is reported by the searches.
         """
         with self._lock:
-            self._searcher(pipeline, backend).preload()
+            self._searcher(pipeline, backend).searcher.preload()
 
     def read(self, target: str, *, cwd: str | Path | None = None) -> Passage:
         """Show an indexed chunk or lines of a file, and record in the access history that they were used.
@@ -154,32 +203,57 @@ class Project:
     def close(self) -> None:
         """Close the opened index (it is reopened on the next search)."""
         with self._lock:
-            for searcher in self._searchers.values():
-                searcher.close()
+            for opened in self._searchers.values():
+                opened.searcher.close()
             self._searchers.clear()
 
-    def _searcher(self, pipeline: str | None, backend: str | None) -> Searcher:
+    def _searcher(self, pipeline: str | None, backend: str | None) -> _OpenSearcher:
+        """Return the open searcher of ``pipeline`` with ``backend``; replaced when the index's embedder changed."""
         key = (pipeline, backend)
-        if key not in self._searchers:
-            from aurora.activation.usage import Usage
+        opened = self._searchers.get(key)
+        if opened is not None:
+            if self.pipeline_for_index(opened.searcher.store, pipeline, backend) == (
+                opened.searcher.pipeline,
+                opened.notice,
+            ):
+                return opened
+            opened.searcher.close()  # the index was embedded with another model since: search with that
+            del self._searchers[key]
+        from aurora.activation.usage import Usage
 
-            resolved = self.pipeline(pipeline, backend)
-            store = Store.open(index_dir(self.root) / DATABASE_NAME)
-            try:
-                usage, warning = Usage.open(index_dir(self.root), self.config)
-            except AuroraError as exc:  # losing the usage signal is better than failing the search
-                usage, warning = None, f"ranked without activation: {exc.message}"
-            flags = "".join(f" {flag} {value}" for flag, value in (("-p", pipeline), ("-b", backend)) if value)
-            self._searchers[key] = Searcher(
-                self.root,
-                store,
-                resolved,
-                self.host,
-                usage=usage,
-                fetch_hint=f"download it with `aurora models fetch{flags}` (needs the network once)",
-                notices=[warning] if warning else [],
-            )
-        return self._searchers[key]
+        store = Store.open(index_dir(self.root) / DATABASE_NAME)
+        try:
+            resolved, notice = self.pipeline_for_index(store, pipeline, backend)
+        except BaseException:
+            store.close()
+            raise
+        try:
+            usage, warning = Usage.open(index_dir(self.root), self.config)
+        except AuroraError as exc:  # losing the usage signal is better than failing the search
+            usage, warning = None, f"ranked without activation: {exc.message}"
+        flags = "".join(f" {flag} {value}" for flag, value in (("-p", pipeline), ("-b", backend)) if value)
+        searcher = Searcher(
+            self.root,
+            store,
+            resolved,
+            self.host,
+            usage=usage,
+            fetch_hint=f"download it with `aurora models fetch{flags}` (needs the network once)",
+            notices=[warning] if warning else [],
+        )
+        opened = self._searchers[key] = _OpenSearcher(searcher, notice)
+        return opened
+
+
+def _recorded_embedder(store: Store) -> dict[str, Any] | None:
+    """Return the record of the vectors the index was last embedded into (None: it has none).
+
+    An index embedded with several models keeps a record of each; the one recorded last wins.
+    """
+    from aurora.semantic.vectors import recorded
+
+    records = list(recorded(store).values())
+    return records[-1] if records else None
 
 
 #: Projects opened in this process, by root and effective configuration, most recent last:

@@ -1,8 +1,8 @@
 """Aurora's first-party lexical plugin: BM25 with bm25s over code-aware tokens.
 
-Indexing imports bm25s; querying memory-maps the saved arrays with numpy only (see
-:mod:`aurora_bm25s.reader`). Registered as the ``bm25s`` entry point in the
-``aurora.lexical`` group.
+Indexing imports bm25s, and so does a delta segment (:mod:`aurora_bm25s.delta`);
+querying memory-maps the saved arrays with numpy only (see :mod:`aurora_bm25s.reader`).
+Registered as the ``bm25s`` entry point in the ``aurora.lexical`` group.
 """
 
 from __future__ import annotations
@@ -47,6 +47,16 @@ def aurora_lexical_build(texts: Sequence[str], directory: Path, options: Mapping
 
     build(texts, directory, options)
     return True
+
+
+@hookimpl
+def aurora_lexical_build_delta(
+    texts: Sequence[str], base: Path, directory: Path, options: Mapping[str, Any]
+) -> bool | None:
+    """Build a delta segment over ``texts`` scored with the statistics of the index in ``base``."""
+    from aurora_bm25s.delta import build_delta
+
+    return True if build_delta(texts, base, directory) else None
 
 
 @hookimpl

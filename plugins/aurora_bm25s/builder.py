@@ -1,7 +1,8 @@
 """Build a BM25 index with bm25s and save it with the files the reader needs.
 
 Besides bm25s's own files (loadable with ``bm25s.BM25.load``), the folder holds
-``analyzer.json`` (the analyzer's settings) and ``vocab.sqlite``: the ``vocab`` table
+``analyzer.json`` (the analyzer's settings), ``stats.json`` (the corpus statistics a delta
+segment is scored with, see :mod:`aurora_bm25s.delta`) and ``vocab.sqlite``: the ``vocab`` table
 (term -> id) and, when compounds are split, the ``compounds`` table (stem of a compound ->
 its parts, space-separated), so that a query looks up only its own terms instead of
 loading the whole vocabulary or the corpus's word list.
@@ -22,6 +23,7 @@ from aurora_bm25s.analyzer import Analyzer
 
 ANALYZER_FILE = "analyzer.json"
 VOCAB_FILE = "vocab.sqlite"
+STATS_FILE = "stats.json"
 
 #: Stopword lists of bm25s, by the code used in pipeline options.
 STOPWORD_LISTS = {
@@ -64,7 +66,9 @@ def build(texts: Sequence[str], directory: Path, options: Mapping[str, Any]) -> 
     retriever.index((token_ids, vocab), create_empty_token=False, show_progress=False)
     retriever.save(directory, show_progress=False)
     (directory / ANALYZER_FILE).write_text(json.dumps(analyzer.to_dict()), encoding="utf-8")
-    _write_vocab(directory / VOCAB_FILE, vocab, compounds)
+    average = sum(map(len, token_ids)) / len(token_ids) if token_ids else 0.0
+    (directory / STATS_FILE).write_text(json.dumps({"avg_doc_len": average}), encoding="utf-8")
+    write_vocab(directory / VOCAB_FILE, vocab, compounds)
 
 
 def _tokenize(
@@ -95,7 +99,8 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _write_vocab(path: Path, vocab: Mapping[str, int], compounds: Mapping[str, tuple[str, ...]]) -> None:
+def write_vocab(path: Path, vocab: Mapping[str, int], compounds: Mapping[str, tuple[str, ...]]) -> None:
+    """Write the vocabulary (term -> id) and the table of compounds (stem -> its parts) into a new SQLite file."""
     db = sqlite3.connect(path)
     try:
         db.execute("CREATE TABLE vocab (term TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID")

@@ -16,6 +16,9 @@ import numpy as np
 from aurora_bm25s.analyzer import Analyzer
 from aurora_bm25s.builder import ANALYZER_FILE, VOCAB_FILE
 
+#: Terms per vocabulary query (SQLite allows 32,766 parameters).
+_TERMS_PER_QUERY = 5000
+
 
 class Bm25Reader:
     """A saved index opened for querying; implements :class:`aurora.host.contract.LexicalIndex`."""
@@ -39,10 +42,22 @@ class Bm25Reader:
 
     def term_ids(self, terms: list[str]) -> list[int]:
         """Return the ids of ``terms`` that are in the vocabulary, repeats kept (as bm25s does)."""
-        distinct = sorted(set(terms))
-        marks = ",".join("?" * len(distinct))
-        known = dict(self._vocab.execute(f"SELECT term, id FROM vocab WHERE term IN ({marks})", distinct))
+        known = self._lookup(terms)
         return [known[t] for t in terms if t in known]
+
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """Return the number of documents that contain each of ``terms`` that is in the vocabulary."""
+        return {term: int(self._indptr[i + 1] - self._indptr[i]) for term, i in self._lookup(terms).items()}
+
+    def _lookup(self, terms: list[str]) -> dict[str, int]:
+        """Return the id of each of ``terms`` that is in the vocabulary (one query per 5,000 distinct terms)."""
+        distinct = sorted(set(terms))
+        known: dict[str, int] = {}
+        for start in range(0, len(distinct), _TERMS_PER_QUERY):
+            batch = distinct[start : start + _TERMS_PER_QUERY]
+            marks = ",".join("?" * len(batch))
+            known.update(self._vocab.execute(f"SELECT term, id FROM vocab WHERE term IN ({marks})", batch))
+        return known
 
     def _compound_parts(self, stems: list[str]) -> dict[str, tuple[str, ...]]:
         """Return the parts of those ``stems`` that are compounds in the index: one query, for the analyzer."""

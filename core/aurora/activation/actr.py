@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from aurora.common.locks import LockHeld, ProcessLock
+from aurora.common.private import private_file
 from aurora.common.sqlite import COMPANION_SUFFIXES, Problem, classify, database_error, primary_code
 from aurora.errors import AuroraError, IndexUnavailableError
 
@@ -245,6 +246,7 @@ class AccessHistory:
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # SQLite gives its journals the file's mode
         except OSError as exc:
             raise IndexUnavailableError(
                 f"cannot create the access history in {path.parent}: {exc}",

@@ -14,6 +14,8 @@ from typing import NamedTuple
 from aurora.errors import UsageError
 
 _TARGET = re.compile(r"(?P<path>.+?)(?::(?P<line>\d+)(?:-(?P<end>\d+))?)?")
+#: The largest line number taken (SQLite's integers are 64-bit; no file has this many lines).
+MAX_LINE = 2**31 - 1
 
 
 class Target(NamedTuple):
@@ -32,9 +34,17 @@ def parse_target(text: str, root: Path, cwd: Path) -> Target:
     match = _TARGET.fullmatch(text.strip())
     if match is None or not match["path"]:
         raise UsageError(f"'{text}' is not a result: give PATH, PATH:LINE or PATH:START-END")
-    line = int(match["line"]) if match["line"] else None
-    end = int(match["end"]) if match["end"] else None
+    line, end = (_line_number(match[group], text) for group in ("line", "end"))
     return Target(_relative_to_root(match["path"], root, cwd), line, end)
+
+
+def _line_number(digits: str | None, text: str) -> int | None:
+    """Return the line number ``digits`` name (None when absent); UsageError above :data:`MAX_LINE`."""
+    if not digits:
+        return None
+    if len(digits) > len(str(MAX_LINE)) or int(digits) > MAX_LINE:
+        raise UsageError(f"'{text}': line numbers go up to {MAX_LINE:,}")
+    return int(digits)
 
 
 def _relative_to_root(path: str, root: Path, cwd: Path) -> str:

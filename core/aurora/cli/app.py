@@ -39,7 +39,7 @@ app = typer.Typer(
     name="aurora",
     help="Local hybrid search for codebases and notes.\n\n"
     'Index a folder once with `aurora index`, then `aurora search "query"` from anywhere inside it.',
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion; typer imports its completion code when used
     **_COMMON,  # type: ignore[arg-type]
 )
 plugins_app = typer.Typer(help="Inspect installed plugins.", **_COMMON)  # type: ignore[arg-type]
@@ -57,16 +57,37 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _cli_default(option: SearchOption) -> Any:
-    """Return an `aurora search` option's value when not given: None where its ``[search]`` setting then applies."""
-    return None if option.setting else option.default
+    """Return an `aurora search` option's value when not given.
+
+    None where its ``[search]`` setting then applies, and for a repeatable option (none given).
+    """
+    return None if option.setting or option.repeated else option.default
 
 
 def _typer_option(option: SearchOption) -> Any:
     """Return the typer annotation of an `aurora search` option: its type, flags, limits, choices and help."""
-    kind: Any = Path if option.kind is os.PathLike else Literal[option.choices] if option.choices else option.kind
+    kind: Any = Path if option.kind is os.PathLike else option.kind
+    parser = None
+    if option.repeated:  # typer takes no list[Literal]: a parser checks each value against the choices
+        kind = list[kind]
+        parser = _one_of(option) if option.choices else None
+    elif option.choices:
+        kind = Literal[option.choices]
     if _cli_default(option) is None:
         kind = kind | None
-    return Annotated[kind, typer.Option(*option.flags, help=option.help, min=option.minimum, metavar=option.metavar)]
+    declared = typer.Option(*option.flags, help=option.help, min=option.minimum, metavar=option.metavar, parser=parser)
+    return Annotated[kind, declared]
+
+
+def _one_of(option: SearchOption) -> Callable[[str], str]:
+    """Return a parser of one value of a repeatable option that refuses a value outside its choices, listing them."""
+
+    def parse(value: str) -> str:
+        if value not in option.choices:
+            raise typer.BadParameter(f"'{value}' is not one of {', '.join(option.choices)}")
+        return value
+
+    return parse
 
 
 def _with_search_options(command: F) -> F:
@@ -134,11 +155,12 @@ def _project(start: Path | None, *, exact: bool = False, indexed: bool = False) 
     folder = start or Path.cwd()
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder")
-    if exact:
-        return Project(folder.resolve())
-    if indexed and find_root(folder) is None:
+    if indexed and not exact and find_root(folder) is None:
         raise NoIndexError(f"no index at or above {folder}", hint="run `aurora index` in the project root first")
-    return open_project(folder)
+    project = Project(folder.resolve()) if exact else open_project(folder)
+    for notice in project.config.notices:
+        console.warn(notice)
+    return project
 
 
 @app.command()
@@ -158,6 +180,9 @@ def index(
     json_output: JsonOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every warning.")] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep the index fresh: re-index what changes until Ctrl-C.")
+    ] = False,
 ) -> None:
     """Index a folder: code by function and class, Markdown by section, other text by lines.
 
@@ -167,6 +192,10 @@ def index(
     from aurora.cli.progress import Progress
 
     project = _project(path, exact=path is not None)
+    if watch:
+        from aurora.index.watch import watch_in_foreground
+
+        raise typer.Exit(watch_in_foreground(project, pipeline=pipeline, backend=backend, as_json=json_output))
     report = project.index(
         pipeline=pipeline, backend=backend, rebuild=rebuild, progress=Progress.for_terminal(quiet or json_output)
     )
@@ -197,7 +226,7 @@ def _print_index_report(project: Project, report: IndexReport, verbose: bool) ->
 @_guarded
 def models_command(
     context: typer.Context,
-    root: Annotated[Path | None, typer.Option("--root", "-C", help="Project folder [default: current].")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Project folder [default: current].")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """List the embedding models of every pipeline and installed embedder, and whether they are on disk.
@@ -232,7 +261,7 @@ def models_command(
 def models_fetch(
     pipeline: PipelineOption = None,
     backend: BackendOption = None,
-    root: Annotated[Path | None, typer.Option("--root", "-C", help="Project folder [default: current].")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Project folder [default: current].")] = None,
 ) -> None:
     """Download the pipeline's model (the library's usual way; needs the network) unless it is already here."""
     from aurora.common.layout import index_dir
@@ -256,7 +285,7 @@ def feedback(
         list[str],
         typer.Argument(metavar="RESULT...", help="PATH:START-END as `aurora search` shows it, PATH:LINE or PATH."),
     ],
-    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Indexed folder [default: found upwards].")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Mark results as useful: they rank higher in later searches (ACT-R activation, docs/activation.md)."""
@@ -306,7 +335,7 @@ def read(
             help="PATH:LINE (the chunk spanning that line), PATH:START-END or PATH, as `aurora search` shows it.",
         ),
     ],
-    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Indexed folder [default: found upwards].")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Print an indexed chunk or lines of a file, and record that you used them: they rank higher later.
@@ -335,12 +364,12 @@ def read(
 @app.command()
 @_guarded
 def stats(
-    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Indexed folder [default: found upwards].")] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="Most active chunks to list.")] = 10,
     json_output: JsonOption = False,
 ) -> None:
     """Show the index: files, chunks, size on disk, embedding models and the most used chunks."""
-    from aurora.cli.stats import index_stats
+    from aurora.cli.stats import index_stats, model_text
 
     document = index_stats(_project(root, indexed=True), top)
     if json_output:
@@ -351,11 +380,10 @@ def stats(
     print(f"files      {document['files']:,}   chunks {document['chunks']:,}")
     parts = ", ".join(f"{name} {_megabytes(size)}" for name, size in sizes.items() if name != "total" and size)
     print(f"on disk    {_megabytes(sizes['total'])} ({parts})")
-    for model in document["models"] or [{"model": "none (lexical only)", "dimension": None}]:
-        dimension = (
-            f", {model['dimension']} dimensions, embedded with {model['embedder']}" if model["dimension"] else ""
-        )
-        print(f"model      {model['model']}{dimension}")
+    for model in document["models"]:
+        print(f"model      {model_text(model, document['chunks'])}")
+    if not document["models"]:
+        print("model      none (lexical only)")
     print(f"accesses   {document['accesses']:,} recorded")
     for item in document["most_active"]:
         ago = _ago(item["last_access_s_ago"])
@@ -390,8 +418,11 @@ def search(
     2 usage or index error.
     """
     from aurora.cli.progress import Progress
-    from aurora.serve.client import print_answer
+    from aurora.errors import UsageError
+    from aurora.serve.client import output_request, print_answer
 
+    if options["json"] and options["vimgrep"]:
+        raise UsageError("--json and --vimgrep do not go together")
     project = _project(options["root"], indexed=True)
     if not options["no_server"]:
         from aurora.serve.autostart import maybe_start_server
@@ -403,11 +434,12 @@ def search(
         background=False,  # this process exits after answering: it loads a model only to wait for it
         waiting=Progress.for_terminal(False).spinner,
     )
+    output = output_request(options, sys.stdout)
     text = None
     if not options["json"]:
-        from aurora.cli.render import results_text
+        from aurora.cli.render import output_text
 
-        text = results_text(response, console.use_color(options["color"], sys.stdout), Path.cwd())
+        text = output_text(response, output, Path.cwd())
     code = print_answer(response.to_dict(), text, options["json"])
     if code:
         raise typer.Exit(code)
@@ -416,7 +448,7 @@ def search(
 @app.command()
 @_guarded
 def serve(
-    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Indexed folder [default: found upwards].")] = None,
     http: Annotated[
         str | None,
         typer.Option(
@@ -479,6 +511,7 @@ def serve(
         workers=project.config.get("server", "workers"),
         http=parse_http_address(http) if http is not None else None,
         endpoint=endpoint,
+        watch=project.config.get("server", "watch"),
     )
     install_signal_handlers(server)
     server.run()
@@ -498,7 +531,7 @@ def _print_server_status(document: dict[str, Any]) -> None:
 @app.command()
 @_guarded
 def mcp(
-    root: Annotated[Path | None, typer.Option("--root", "-C", help="Indexed folder [default: found upwards].")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Indexed folder [default: found upwards].")] = None,
 ) -> None:
     """Serve the index to AI coding assistants: a Model Context Protocol server on stdin/stdout.
 
@@ -617,7 +650,7 @@ def plugins_list(json_output: JsonOption = False) -> None:
 def config_show(
     pipeline: PipelineOption = None,
     backend: BackendOption = None,
-    root: Annotated[Path | None, typer.Option("--root", "-C", help="Project folder [default: current].")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Project folder [default: current].")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Print the effective configuration and where each value came from."""

@@ -10,6 +10,7 @@ from aurora.activation.usage import HISTORY_NAME
 from aurora.common.layout import DATABASE_NAME, LEXICAL_DIRNAME, index_dir
 from aurora.index.store import Store
 from aurora.semantic import vectors
+from aurora.semantic.coverage import Coverage, measure
 
 if TYPE_CHECKING:
     from aurora.api import Project
@@ -21,7 +22,7 @@ def index_stats(project: Project, top: int) -> dict[str, Any]:
     store = Store.open(folder / DATABASE_NAME)
     try:
         counts = store.counts()
-        models = list(vectors.recorded(store).values())
+        models = [{**model, "embedded": _embedded(project, store, model)} for model in vectors.recorded(store).values()]
     finally:
         store.close()
     usage = project.usage()
@@ -52,6 +53,39 @@ def index_stats(project: Project, top: int) -> dict[str, Any]:
         "accesses": accesses,
         "most_active": active,
     }
+
+
+def model_text(model: dict[str, Any], chunks: int) -> str:
+    """Return the human line of one model of :func:`index_stats`: name, dimensions, embedder and coverage."""
+    covered = "" if model["embedded"] is None else f": {_coverage_text(Coverage(model['embedded'], chunks))}"
+    return f"{model['model']}, {model['dimension']} dimensions, embedded with {model['embedder']}{covered}"
+
+
+def _coverage_text(coverage: Coverage) -> str:
+    if not coverage.partial:
+        return f"all {coverage.chunks:,} chunks"
+    return f"{coverage.embedded:,} of {coverage.chunks:,} chunks ({coverage.share()}; `aurora index` embeds the rest)"
+
+
+def _embedded(project: Project, store: Store, model: dict[str, Any]) -> int | None:
+    """Return how many chunks have a vector of their current text in ``model``'s table (None: it cannot be read).
+
+    Opens the table with the default pipeline's vector store plugin (imports it, and its library).
+    """
+    plugin, options = project.pipeline().store()
+    try:
+        table = project.host.require(
+            plugin,
+            "aurora_vector_store_open",
+            uri=model["uri"],
+            table=model["table"],
+            dimension=model["dimension"],
+            create=False,
+            options=options,
+        )
+        return measure(store, table).embedded
+    except Exception:  # a missing or unreadable table (any backend's error): the rest of the stats still show
+        return None
 
 
 def _sizes(folder: Path, models: list[dict[str, Any]]) -> dict[str, int]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from aurora.common.dirs import user_config_dir
+from aurora.common.untrusted import UntrustedFileError, read_regular
 from aurora.config.validation import check_value
 from aurora.errors import ConfigError
 from aurora.host.contract import Option
@@ -42,7 +43,10 @@ HOST_OPTIONS: dict[Key, Option] = {
     ("default_pipeline",): Option("default", "pipeline used when --pipeline is not given"),
     ("index", "exclude"): Option([], "extra gitignore-style patterns to skip", list),
     ("index", "hidden"): Option(False, "index hidden files and folders", bool),
-    ("index", "follow_symlinks"): Option(False, "follow symbolic links", bool),
+    ("index", "follow_symlinks"): Option(False, "follow symbolic links (those leaving the root: see below)", bool),
+    ("index", "links_leaving_root"): Option(
+        False, "follow links whose target is outside the root too (your own config.toml only)", bool
+    ),
     ("index", "max_file_size"): Option(1_048_576, "skip files larger than this (bytes)", int, minimum=1),
     ("index", "window_lines"): Option(50, "lines per chunk of plain text", int, minimum=5, maximum=5000),
     ("index", "window_overlap"): Option(5, "lines shared by neighbouring text chunks", int, minimum=0),
@@ -86,8 +90,9 @@ HOST_OPTIONS: dict[Key, Option] = {
     ("activation", "max_history"): Option(
         100, "accesses kept per chunk; older ones are merged", int, minimum=1, maximum=100_000
     ),
+    ("server", "watch"): Option(True, "re-index what changes under the root while serving", bool),
     ("server", "autostart"): Option(
-        "auto",
+        False,
         "start `aurora serve` in the background at a search when none runs: true, false, or auto "
         "(on an interactive terminal, outside CI)",
         object,
@@ -120,6 +125,8 @@ BUILTIN_PIPELINES: dict[str, Any] = {
     },
 }
 
+#: The largest configuration file read.
+MAX_CONFIG_BYTES = 1_048_576
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 
 
@@ -146,9 +153,13 @@ class PipelineConfig(NamedTuple):
 class Config:
     """The merged configuration: leaf keys mapped to (value, source)."""
 
-    def __init__(self, values: dict[Key, tuple[Any, str]], sources: list[str]) -> None:
+    def __init__(
+        self, values: dict[Key, tuple[Any, str]], sources: list[str], notices: list[str] | None = None
+    ) -> None:
         self._values = values
         self.sources = sources
+        #: What was left out while reading (a file that is not a regular one, a setting a project may not make).
+        self.notices = notices or []
 
     def get(self, *key: str) -> Any:
         """Return the value at ``key`` (a host setting, so a default always exists)."""
@@ -224,13 +235,14 @@ def user_config_path() -> Path:
 def load(root: Path | None) -> Config:
     """Read and merge every configuration source for the project at ``root``."""
     values: dict[Key, tuple[Any, str]] = {}
-    sources = [BUILTIN]
+    sources, notices = [BUILTIN], []
     _merge(values, _builtin_table(), BUILTIN)
-    layers: list[tuple[Path, Key]] = [(user_config_path(), ())]
+    user_file = user_config_path()
+    layers: list[tuple[Path, Key]] = [(user_file, ())]
     if root is not None:
         layers += [(root / "pyproject.toml", ("tool", "aurora")), (root / "aurora.toml", ())]
     for path, subtable in layers:
-        table = _read_toml(path)
+        table = _read_toml(path, None if path == user_file else root, notices)
         for depth, part in enumerate(subtable, start=1):
             table = table.get(part, {})
             if not isinstance(table, dict):
@@ -240,7 +252,11 @@ def load(root: Path | None) -> Config:
             _merge(values, _normalise(table, label), label)
             sources.append(label)
     _validate(values)
-    return Config(values, sources)
+    key = ("index", "links_leaving_root")
+    if values[key][1] not in (BUILTIN, str(user_file)):  # a repository may not open the way out of itself
+        notices.append(f"{values[key][1]}: index.links_leaving_root is ignored: only {user_file} may set it")
+        values[key] = (HOST_OPTIONS[key].default, BUILTIN)
+    return Config(values, sources, notices)
 
 
 def _builtin_table() -> dict[str, Any]:
@@ -253,14 +269,23 @@ def _builtin_table() -> dict[str, Any]:
     return table
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, inside: Path | None, notices: list[str]) -> dict[str, Any]:
+    """Return the TOML table of ``path`` ({} when missing or not read: then a notice says why).
+
+    A project's file (``inside`` its root) is read only if it is a regular file there; any
+    file only up to :data:`MAX_CONFIG_BYTES`.
+    """
     import tomllib
 
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(read_regular(path, MAX_CONFIG_BYTES, inside).decode("utf-8"))
     except FileNotFoundError:
         return {}
+    except UntrustedFileError as exc:
+        notices.append(f"{path}: {exc.reason}; its settings do not apply")
+        return {}
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: tables or arrays nested too deeply") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: invalid TOML: the file is not valid UTF-8") from None
     except tomllib.TOMLDecodeError as exc:

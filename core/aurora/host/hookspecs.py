@@ -85,6 +85,23 @@ def aurora_lexical_build(texts: Sequence[str], directory: Path, options: Mapping
 
 
 @hookspec(firstresult=True)
+def aurora_lexical_build_delta(
+    texts: Sequence[str], base: Path, directory: Path, options: Mapping[str, Any]
+) -> bool | None:
+    """Index ``texts`` into the empty ``directory`` as a delta segment of the index saved in ``base`` (optional).
+
+    A delta keeps a one-file edit from rebuilding the whole index: the host indexes the
+    added and changed chunks alone and masks the replaced ones out of ``base``. Score
+    the new documents with ``base``'s statistics (document count, average length,
+    document frequencies plus the delta's own), so that their scores compare with the
+    base's, and save them so that ``aurora_lexical_open`` opens ``directory`` like any
+    index. Return ``True`` once saved; ``None`` (or not implementing the hook) makes
+    the host rebuild the whole index instead. The host folds the delta into a full
+    build once it grows past a share of the corpus.
+    """
+
+
+@hookspec(firstresult=True)
 def aurora_lexical_open(directory: Path, options: Mapping[str, Any]) -> LexicalIndex | None:
     """Open the index saved in ``directory`` by ``aurora_lexical_build`` for querying.
 

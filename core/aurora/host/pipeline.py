@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 #: The plugin of each role a pipeline does not name. Fusion: weighted min-max scored 0.736 / 0.563
 #: nDCG@10 on SciFact / CoSQA against 0.719 / 0.520 for RRF (docs/benchmarks.md, "Fusion").
 DEFAULTS = {"lexical": "bm25s", "store": "lancedb", "fusion": "weighted"}
+#: Where a role the index decided comes from (its recorded embedder), in messages and ``aurora config show``.
+INDEX_SOURCE = "the index's recorded embedder"
 
 
 class Pipeline:
@@ -82,12 +84,16 @@ class Pipeline:
         from aurora.semantic.vectors import SemanticRole
 
         embedder, embedder_options = self._resolve("embedder")
-        store, store_options = self._resolve("store")
+        store, store_options = self.store()
         model = parse_model(embedder_options["model"], self.root)
         uri = store_options.get("uri") or str(index_folder / "vectors")
         if "://" not in uri and not Path(uri).is_absolute():
             uri = str(self.root / uri)
         return SemanticRole(embedder, embedder_options, model, identity(model), store, store_options, uri)
+
+    def store(self) -> tuple[LoadedPlugin, dict[str, Any]]:
+        """Return the vector store plugin and its options, resolving them on first use."""
+        return self._resolve("store")
 
     def fusion(self) -> tuple[LoadedPlugin, dict[str, Any]]:
         """Return the fusion plugin and its options, resolving them on first use."""
@@ -118,11 +124,19 @@ class Pipeline:
 
 
 def resolve(
-    config: Config, host: PluginHost, root: Path, name: str | None = None, backend: str | None = None
+    config: Config,
+    host: PluginHost,
+    root: Path,
+    name: str | None = None,
+    backend: str | None = None,
+    indexed: Mapping[str, Any] | None = None,
 ) -> Pipeline:
     """Resolve pipeline ``name`` (default pipeline if None), replacing roles ``backend`` can fill.
 
     A role the pipeline already fills with ``backend`` keeps its configured options.
+    ``indexed`` is the index's record of its vectors (:func:`aurora.semantic.vectors.recorded`):
+    a pipeline that names no embedder, and does not remove it (``plugin = "none"``), takes
+    the recorded embedder plugin and model (with the options recorded, if any).
     """
     spec = config.pipeline(name)
     roles = dict(spec.roles)
@@ -131,7 +145,25 @@ def resolve(
             configured = roles.get(role)
             if configured is None or canonical_name(configured.plugin) != canonical_name(backend):
                 roles[role] = RoleConfig(role=role, plugin=backend, plugin_source=COMMAND_LINE, options={})
+    if indexed is not None and "embedder" not in roles and "embedder" not in spec.removed:
+        options = {**indexed.get("options", {}), "model": indexed["model"]}
+        given = {key: (value, INDEX_SOURCE) for key, value in options.items()}
+        roles["embedder"] = RoleConfig("embedder", indexed["embedder"], INDEX_SOURCE, given)
     return Pipeline(spec.name, spec.mode, spec.description, roles, host, root, spec.removed, spec.weights)
+
+
+def names_embedder(config: Config, name: str | None, backend: str | None) -> bool:
+    """Return whether pipeline ``name`` with ``backend`` decides its embedder itself (names or removes one).
+
+    Metadata only: nothing is imported. When it does not, the index's recorded embedder is used.
+    """
+    spec = config.pipeline(name)
+    return "embedder" in spec.roles or "embedder" in spec.removed or bool(backend and "embedder" in roles_of(backend))
+
+
+def embedder_installed(indexed: Mapping[str, Any]) -> bool:
+    """Return whether the embedder plugin the index recorded is installed (entry-point metadata only)."""
+    return "embedder" in roles_of(indexed["embedder"])
 
 
 def plugin_description(host: PluginHost, plugin: LoadedPlugin) -> PluginDescription | None:

@@ -1,8 +1,9 @@
 """Indexing runs: bring the store and the derived indexes up to date with a source.
 
 A run takes an exclusive lock on the index folder, applies every change in one store
-transaction, rebuilds the lexical index when anything it depends on changed, and
-commits. Ctrl-C or a kill at any point leaves the previous index as it was.
+transaction, updates the lexical index when anything it depends on changed (a delta over
+the live index when the plugin can build one and the change is small, else a full
+rebuild: :mod:`aurora.index.lexical`), and commits. Ctrl-C or a kill at any point leaves the previous index as it was.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from aurora.cli.progress import Progress
 from aurora.common.layout import DATABASE_NAME, LEXICAL_DIRNAME, LOCK_NAME, index_dir
 from aurora.common.locks import LockHeld, ProcessLock
+from aurora.common.private import private_folder
 from aurora.common.sqlite import COMPANION_SUFFIXES
 from aurora.config.layers import Config
 from aurora.errors import (
@@ -44,6 +46,8 @@ from aurora.semantic import vectors
 
 #: Metadata key of the chunk settings the stored chunks were made with.
 CHUNKING_KEY = "chunking"
+#: Seconds a run waits for the index's write lock before saying who holds it.
+LOCK_PATIENCE_S = 2.0
 
 
 @dataclass
@@ -58,6 +62,7 @@ class IndexReport:
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     lexical_rebuilt: bool = False
+    lexical_updated: bool = False
     semantic: dict[str, Any] | None = None
     semantic_error: AuroraError | None = None
     recreated: str | None = None
@@ -97,6 +102,7 @@ class IndexReport:
             "skipped": dict(self.skipped),
             "warnings": self.warnings,
             "lexical_rebuilt": self.lexical_rebuilt,
+            "lexical_updated": self.lexical_updated,
             "semantic": self.semantic,
             "error": {"message": self.semantic_error.message, "hint": self.semantic_error.hint}
             if self.semantic_error
@@ -116,6 +122,7 @@ def walk_settings(config: Config) -> WalkSettings:
         exclude=tuple(config.get("index", "exclude")),
         hidden=config.get("index", "hidden"),
         follow_symlinks=config.get("index", "follow_symlinks"),
+        links_leaving_root=config.get("index", "links_leaving_root"),
         max_file_size=config.get("index", "max_file_size"),
     )
 
@@ -130,9 +137,19 @@ def chunk_settings(config: Config) -> ChunkSettings:
 
 
 def index_tree(
-    root: Path, config: Config, pipeline: Pipeline, host: PluginHost, progress: Progress, rebuild: bool = False
+    root: Path,
+    config: Config,
+    pipeline: Pipeline,
+    host: PluginHost,
+    progress: Progress,
+    rebuild: bool = False,
+    embedders: dict[str, Embedder] | None = None,
 ) -> IndexReport:
-    """Index (or incrementally re-index) the files under ``root`` into ``root/.aurora``."""
+    """Index (or incrementally re-index) the files under ``root`` into ``root/.aurora``.
+
+    ``embedders`` keeps the embedders loaded by one run for the next (by plugin and
+    model), for a caller that indexes again and again (:mod:`aurora.index.watch`).
+    """
     report = IndexReport(root=str(root))
     chunking = chunk_settings(config)
     chunking_key = json.dumps(chunking._asdict(), sort_keys=True)
@@ -154,7 +171,7 @@ def index_tree(
                 _apply_file(store, root, item, known.get(item.path), chunkers, report)
                 advance(1)
 
-    _run(index_dir(root), pipeline, host, progress, report, apply, rebuild)
+    _run(index_dir(root), pipeline, host, progress, report, apply, rebuild, embedders)
     return report
 
 
@@ -185,12 +202,13 @@ def _run(
     report: IndexReport,
     apply: Callable[[Store], None],
     rebuild: bool,
+    embedders: dict[str, Embedder] | None = None,
 ) -> None:
     """Lock ``folder``, apply the changes and refresh derived indexes in one transaction."""
     pipeline.require_lexical()
     started = time.perf_counter()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)  # the owner's only, tightened if an older one was wider
         _keep_out_of_git(folder)
     except OSError as exc:
         raise _unwritable(folder, exc) from None
@@ -206,7 +224,7 @@ def _run(
             lexical.prune(lexical_folder, keep=live | {generation for _, generation in before.values()})
             if pipeline.has_embedder:
                 try:
-                    _refresh_vectors(store, pipeline, host, progress, report, folder, rebuild)
+                    _refresh_vectors(store, pipeline, host, progress, report, folder, rebuild, embedders)
                 except AuroraError as exc:
                     report.semantic_error = exc
                 except KeyboardInterrupt:
@@ -218,6 +236,7 @@ def _run(
             counts = store.counts()
         finally:
             store.close()
+            private_folder(folder)  # what the libraries wrote meanwhile follows the umask
     report.files, report.chunks = counts["files"], counts["chunks"]
     report.elapsed_s = time.perf_counter() - started
 
@@ -232,9 +251,10 @@ def _refresh_lexical(
     before: dict[str, tuple[str, str]],
     rebuild: bool,
 ) -> None:
-    """Build the pipeline's lexical index if missing; rebuild every live one if chunks changed.
+    """Build the pipeline's lexical index if missing; bring every live one up to date if chunks changed.
 
-    ``rebuild`` also forgets the indexes of other pipelines and settings.
+    An index is updated by a delta (:func:`lexical.update`) where it can be, else rebuilt;
+    ``rebuild`` rebuilds it in full and forgets the indexes of other pipelines and settings.
     """
     current = pipeline.require_lexical()
     roles = {current.key: current}
@@ -251,10 +271,15 @@ def _refresh_lexical(
             report.warnings.append(f"dropped a lexical index ({spec}): {exc.message}")
             lexical.forget(store, key)
     for key, role in roles.items():
-        if chunks_changed or key not in before or before[key][0] != role.spec:
-            with progress.task(f"Building the {role.plugin.name} index", unit=""):
-                lexical.build(store, host, role, folder)
-            report.lexical_rebuilt = True
+        current_spec = key in before and before[key][0] == role.spec
+        if current_spec and not chunks_changed:
+            continue
+        if current_spec and not rebuild and lexical.update(store, host, role, folder, before[key][1]):
+            report.lexical_updated = True
+            continue
+        with progress.task(f"Building the {role.plugin.name} index", unit=""):
+            lexical.build(store, host, role, folder)
+        report.lexical_rebuilt = True
 
 
 def _refresh_vectors(
@@ -265,13 +290,18 @@ def _refresh_vectors(
     report: IndexReport,
     folder: Path,
     rebuild: bool,
+    embedders: dict[str, Embedder] | None,
 ) -> None:
-    """Load the pipeline's embedder and bring its vector table up to date."""
+    """Load the pipeline's embedder (or take it from ``embedders``) and bring its vector table up to date."""
     role = pipeline.semantic(folder)
+    loaded = {} if embedders is None else embedders
+    key = f"{role.embedder.name}:{role.model_id}"
 
     def load() -> Embedder:
-        with progress.task(f"Loading {role.model_id}", unit=""):
-            return vectors.load_embedder(host, role, vectors.locate(host, role))
+        if key not in loaded:
+            with progress.task(f"Loading {role.model_id}", unit=""):
+                loaded[key] = vectors.load_embedder(host, role, vectors.locate(host, role))
+        return loaded[key]
 
     done = vectors.sync(store, host, role, load, progress, rebuild)
     report.semantic = {
@@ -374,10 +404,14 @@ def _open_for_writing(folder: Path, report: IndexReport) -> Store:
 
 @contextmanager
 def _exclusive_lock(path: Path) -> Iterator[None]:
-    """Hold the index's write lock for the block; refuse at once, naming the holder, when another run has it."""
+    """Hold the index's write lock for the block; refuse, naming the holder, when another run keeps it.
+
+    A run waits :data:`LOCK_PATIENCE_S` for the lock: long enough for a watcher's update
+    (:mod:`aurora.index.watch`) to finish, short enough to say at once that a full run holds it.
+    """
     lock = ProcessLock(path, holder=f"pid {os.getpid()}")
     try:
-        lock.acquire()
+        lock.acquire(LOCK_PATIENCE_S)
     except LockHeld as held:
         raise IndexLockedError(
             f"the index at {path.parent} is being written by {held.holder or 'another process'}",

@@ -56,6 +56,9 @@ _BY_SUFFIX = {
     ".cfg": "ini",
 }
 
+#: Every name :func:`language_of` gives a file.
+LANGUAGES = tuple(sorted({*_BY_SUFFIX.values(), "text"}))
+
 
 def language_of(path: str) -> str:
     """Return the language of ``path`` from its extension (``text`` when unknown)."""

@@ -8,6 +8,15 @@ chunk id map, syncs it to disk and renames it to ``<key>.<n>``
 generation of every key and is committed in the same transaction as the chunks it
 indexes, so readers always see a matching pair; a killed build leaves only a staging
 folder, removed by the next run.
+
+A small change need not rebuild a whole index. When the plugin implements
+``aurora_lexical_build_delta``, :func:`update` records a *delta generation* instead: a
+folder that names its base (a full generation, ``base.json``), lists the base's chunks it
+masks out (``masked_ids.npy``: changed or removed since), and holds a delta segment over
+the chunks added since (changed ones included), scored with the base's statistics.
+Each update rebuilds the delta from the base and the store, so deltas never stack; once
+it passes :data:`DELTA_SHARE` of the base, the next change is a full build again, which
+folds it in.
 """
 
 from __future__ import annotations
@@ -27,6 +36,10 @@ from aurora.host.registry import LoadedPlugin, PluginHost
 from aurora.index.store import Store
 
 CHUNK_IDS_FILE = "chunk_ids.npy"
+BASE_FILE = "base.json"
+MASKED_IDS_FILE = "masked_ids.npy"
+#: A delta is folded into a full build when its added and masked chunks would pass this share of its base's.
+DELTA_SHARE = 0.05
 _META_PREFIX = "lexical:"
 
 
@@ -71,13 +84,75 @@ def build(store: Store, host: PluginHost, role: LexicalRole, folder: Path) -> No
     import numpy as np
 
     ids, texts = store.indexed_texts()
-    number = 1 + max((_generation_number(p.name) for p in folder.glob(f"{role.key}.*")), default=0)
-    final = folder / f"{role.key}.{number}"
+    final = _next_generation(folder, role)
     with staged_folder(final, durable=True) as staging:
         if texts:
             host.require(role.plugin, "aurora_lexical_build", texts=texts, directory=staging, options=role.options)
         np.save(staging / CHUNK_IDS_FILE, np.asarray(ids, dtype=np.int64))
-    store.set_meta(_META_PREFIX + role.key, json.dumps([role.spec, final.name]))
+    _record(store, role, final.name)
+
+
+def update(store: Store, host: PluginHost, role: LexicalRole, folder: Path, generation: str) -> bool:
+    """Bring ``role``'s live ``generation`` up to date with ``store`` through a delta generation, and record it.
+
+    Return False, recording nothing, when a full :func:`build` is due instead: the delta
+    would pass :data:`DELTA_SHARE` of its base, or the plugin builds no delta segments.
+    """
+    import numpy as np
+
+    base = base_of(folder / generation) or generation
+    base_ids = np.load(folder / base / CHUNK_IDS_FILE)
+    current = np.asarray(store.chunk_ids(), dtype=np.int64)
+    added = np.setdiff1d(current, base_ids, assume_unique=True)
+    masked = np.setdiff1d(base_ids, current, assume_unique=True)
+    if not len(added) and not len(masked):
+        _record(store, role, base)
+        return True
+    if len(added) + len(masked) > DELTA_SHARE * len(base_ids):
+        return False
+    texts = store.texts(added.tolist())
+    final = _next_generation(folder, role)
+    try:
+        with staged_folder(final, durable=True) as staging:
+            if len(added):
+                built = host.call(
+                    role.plugin,
+                    "aurora_lexical_build_delta",
+                    texts=[texts[chunk_id] for chunk_id in added.tolist()],
+                    base=folder / base,
+                    directory=staging,
+                    options=role.options,
+                )
+                if built is None:
+                    raise _NoDelta
+            np.save(staging / CHUNK_IDS_FILE, added)
+            np.save(staging / MASKED_IDS_FILE, masked)
+            (staging / BASE_FILE).write_text(json.dumps({"base": base}), encoding="utf-8")
+    except _NoDelta:
+        return False
+    _record(store, role, final.name)
+    return True
+
+
+class _NoDelta(Exception):
+    """The plugin builds no delta segment (for this base)."""
+
+
+def base_of(directory: Path) -> str | None:
+    """Return the name of the base generation of the delta generation in ``directory`` (None for a full one)."""
+    try:
+        return json.loads((directory / BASE_FILE).read_text(encoding="utf-8"))["base"]
+    except FileNotFoundError:
+        return None
+
+
+def _record(store: Store, role: LexicalRole, generation: str) -> None:
+    store.set_meta(_META_PREFIX + role.key, json.dumps([role.spec, generation]))
+
+
+def _next_generation(folder: Path, role: LexicalRole) -> Path:
+    number = 1 + max((_generation_number(p.name) for p in folder.glob(f"{role.key}.*")), default=0)
+    return folder / f"{role.key}.{number}"
 
 
 def forget(store: Store, key: str) -> None:
@@ -86,9 +161,10 @@ def forget(store: Store, key: str) -> None:
 
 
 def prune(folder: Path, keep: set[str]) -> None:
-    """Delete generations not in ``keep`` and staging folders left by interrupted builds."""
+    """Delete generations not in ``keep`` (nor bases of those) and staging folders left by interrupted builds."""
     if not folder.is_dir():
         return
+    keep = keep | {base for name in keep if (base := base_of(folder / name)) is not None}
     for path in folder.iterdir():
         if path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
@@ -98,35 +174,50 @@ def prune(folder: Path, keep: set[str]) -> None:
 DAMAGE = (OSError, ValueError, EOFError, sqlite3.DatabaseError)
 
 
-class OpenLexicalIndex:
-    """One generation opened for querying; hits are keyed by chunk id."""
+class Segment(NamedTuple):
+    """One opened index of a generation: positions map to ``chunk_ids``; hits on ``masked`` chunk ids are dropped."""
 
-    def __init__(self, generation: str, index: LexicalIndex | None, chunk_ids: Any) -> None:
+    index: LexicalIndex | None
+    chunk_ids: Any
+    masked: frozenset[int] = frozenset()
+
+
+class OpenLexicalIndex:
+    """One generation opened for querying (a full index, or a base and its delta); hits are keyed by chunk id."""
+
+    def __init__(self, generation: str, segments: list[Segment]) -> None:
         self.generation = generation
-        self._index = index
-        self._chunk_ids = chunk_ids
+        self._segments = [segment for segment in segments if segment.index is not None]
 
     @property
     def empty(self) -> bool:
         """True when the index holds no chunk."""
-        return self._index is None
+        return not self._segments
 
     def search(self, query: str, limit: int) -> list[Hit]:
         """Return up to ``limit`` (chunk id, score) pairs, best first."""
-        if self._index is None:
-            return []
+        hits: list[Hit] = []
         try:
-            hits = self._index.search(query, limit)
+            for segment in self._segments:
+                found = segment.index.search(query, limit + len(segment.masked))
+                ids = segment.chunk_ids
+                hits += [
+                    (chunk_id, score)
+                    for position, score in found
+                    if (chunk_id := int(ids[position])) not in segment.masked
+                ]
         except DAMAGE as exc:
             raise _damaged(self.generation, exc) from None
-        return [(int(self._chunk_ids[position]), score) for position, score in hits]
+        if len(self._segments) > 1:  # a base and its delta: merge, ties in chunk id order as a full build ranks them
+            hits.sort(key=lambda hit: (-hit[1], hit[0]))
+        return hits[:limit]
 
     def analyze(self, text: str) -> list[str]:
         """Return the index terms of ``text`` (an analyzer may read the index's files, so damage is reported)."""
-        if self._index is None:
+        if not self._segments:
             return text.lower().split()
         try:
-            return self._index.analyze(text)
+            return self._segments[0].index.analyze(text)
         except DAMAGE as exc:
             raise _damaged(self.generation, exc) from None
 
@@ -144,18 +235,31 @@ def live_generation(store: Store, role: LexicalRole) -> str:
 
 
 def open_generation(host: PluginHost, role: LexicalRole, folder: Path, generation: str) -> OpenLexicalIndex:
-    """Open generation ``generation`` of ``role``'s index (memory-mapped)."""
+    """Open generation ``generation`` of ``role``'s index (memory-mapped), with its base if it is a delta."""
     import numpy as np
 
     directory = folder / generation
     try:
-        chunk_ids = np.load(directory / CHUNK_IDS_FILE, mmap_mode="r")
-        index = None
-        if len(chunk_ids):
-            index = host.require(role.plugin, "aurora_lexical_open", directory=directory, options=role.options)
+        base = base_of(directory)
+        segments = [_open_segment(host, role, directory)]
+        if base is not None:
+            masked = frozenset(np.load(directory / MASKED_IDS_FILE).tolist())
+            segments.insert(0, _open_segment(host, role, folder / base, masked))
     except DAMAGE as exc:
         raise _damaged(generation, exc) from None
-    return OpenLexicalIndex(generation, index, chunk_ids)
+    return OpenLexicalIndex(generation, segments)
+
+
+def _open_segment(
+    host: PluginHost, role: LexicalRole, directory: Path, masked: frozenset[int] = frozenset()
+) -> Segment:
+    import numpy as np
+
+    chunk_ids = np.load(directory / CHUNK_IDS_FILE, mmap_mode="r")
+    index = None
+    if len(chunk_ids):
+        index = host.require(role.plugin, "aurora_lexical_open", directory=directory, options=role.options)
+    return Segment(index, chunk_ids, masked)
 
 
 def _damaged(generation: str, exc: BaseException) -> CorruptIndexError:

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from aurora.common.untrusted import read_regular
 from aurora.host.contract import Chunk
 from aurora.index.chunking import Chunkers
 from aurora.index.languages import language_of
@@ -14,6 +15,8 @@ from aurora.index.walker import FoundFile
 
 #: Like git: a NUL byte in the first 8000 bytes makes a file binary.
 BINARY_SNIFF_BYTES = 8000
+#: How much a file may grow between the scan that found it and its read.
+MAX_GROWTH_BYTES = 1_048_576
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,12 @@ def content_hash(data: bytes) -> str:
 
 
 def read_file(root: Path, found: FoundFile, chunkers: Chunkers) -> SourceFile:
-    """Read, decode and chunk one file; raise ``OSError`` if it cannot be read."""
-    data = (root / found.path).read_bytes()
+    """Read, decode and chunk one file; raise ``OSError`` if it cannot be read.
+
+    Only a regular file is read (one replaced by a pipe or a device since the scan is
+    not), and no more than its scanned size plus :data:`MAX_GROWTH_BYTES`.
+    """
+    data = read_regular(root / found.path, found.size + MAX_GROWTH_BYTES)
     digest = content_hash(data)
     language = language_of(found.path)
     if b"\0" in data[:BINARY_SNIFF_BYTES]:

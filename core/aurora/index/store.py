@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from aurora.common import sqlite
+from aurora.common.private import private_file, private_folder
 from aurora.errors import AuroraError, IndexVersionError, NoIndexError
 from aurora.host.contract import Chunk
 
@@ -129,8 +130,9 @@ class Store:
 
     @classmethod
     def create(cls, path: Path) -> Store:
-        """Create a fresh, empty index database at ``path`` (which must not exist)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Create a fresh, empty index database at ``path`` (which must not exist), readable by its owner only."""
+        private_folder(path.parent)
+        private_file(path)
         store = cls(cls._connect(path), path)
         store._db.executescript(
             f"BEGIN; {_SCHEMA} INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
@@ -219,10 +221,17 @@ class Store:
 
     # --- files and chunks ------------------------------------------------------------
 
-    def file_states(self) -> dict[str, FileState]:
-        """Return the remembered state of every file, by path."""
-        rows = self._db.execute("SELECT path, size, mtime_ns, content_hash, chunker FROM files")
-        return {path: FileState(*state) for path, *state in rows}
+    def file_states(self, paths: Sequence[str] | None = None) -> dict[str, FileState]:
+        """Return the remembered state of every file (or of those of ``paths`` the index holds), by path."""
+        columns = "SELECT path, size, mtime_ns, content_hash, chunker FROM files"
+        if paths is None:
+            return {path: FileState(*state) for path, *state in self._db.execute(columns)}
+        states = {}
+        for start in range(0, len(paths), _ID_BATCH):
+            batch = list(paths[start : start + _ID_BATCH])
+            rows = self._db.execute(f"{columns} WHERE path IN ({', '.join('?' * len(batch))})", batch)
+            states.update({path: FileState(*state) for path, *state in rows})
+        return states
 
     def put_file(
         self,
@@ -273,6 +282,10 @@ class Store:
             ids.append(chunk_id)
             texts.append(_indexed(context, text))
         return ids, texts
+
+    def chunk_ids(self) -> list[int]:
+        """Return every chunk id, in increasing order."""
+        return [chunk_id for (chunk_id,) in self._db.execute("SELECT id FROM chunks ORDER BY id")]
 
     def texts(self, ids: Sequence[int]) -> dict[int, str]:
         """Return the indexed text (context and text) of each chunk id."""

@@ -18,6 +18,10 @@ from pathlib import Path
 
 import pathspec
 
+from aurora.common.untrusted import UntrustedFileError, read_regular
+
+#: The largest ignore file read (a repository's own; a larger one is skipped with a warning).
+MAX_IGNORE_FILE_BYTES = 1_048_576
 ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".aurora", "__pycache__"})
 IGNORE_FILES = (".gitignore", ".auroraignore")
 
@@ -46,6 +50,8 @@ class WalkSettings:
     exclude: Sequence[str] = ()
     hidden: bool = False
     follow_symlinks: bool = False
+    #: Follow links whose target is outside the root too (only the user's own configuration may ask).
+    links_leaving_root: bool = False
     max_file_size: int = 1_048_576
 
 
@@ -63,17 +69,26 @@ class _Rules:
 
 def walk(root: Path, settings: WalkSettings) -> Iterator[FoundFile | Skipped]:
     """Yield every file under ``root`` that is not ignored, in sorted order, and every skip."""
-    rules = _rules_above(root)
+    rules, unread = _rules_above(root)
+    yield from unread
     if settings.exclude:
         rules.append(_Rules("", pathspec.GitIgnoreSpec.from_lines(settings.exclude)))
     root_stat = os.stat(root)
-    yield from _walk_dir(root, "", rules, settings, {(root_stat.st_dev, root_stat.st_ino)})
+    real_root = root.resolve()
+    yield from _walk_dir(root, "", rules, settings, {(root_stat.st_dev, root_stat.st_ino)}, real_root)
 
 
 def _walk_dir(
-    folder: Path, rel: str, rules: list[_Rules], settings: WalkSettings, ancestors: set[tuple[int, int]]
+    folder: Path,
+    rel: str,
+    rules: list[_Rules],
+    settings: WalkSettings,
+    ancestors: set[tuple[int, int]],
+    real_root: Path,
 ) -> Iterator[FoundFile | Skipped]:
-    rules = rules + _rules_in(folder, rel)
+    found, unread = _rules_in(folder, rel, real_root)
+    yield from unread
+    rules = rules + found
     try:
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -93,6 +108,9 @@ def _walk_dir(
             is_link = entry.is_symlink()
             if is_link and not settings.follow_symlinks:
                 continue
+            if is_link and not settings.links_leaving_root and not _inside(Path(entry.path), real_root):
+                yield Skipped(path, "symbolic link leaves the project root: not followed")
+                continue
             info = entry.stat(follow_symlinks=True)
         except OSError as exc:
             reason = "broken symbolic link" if is_link else f"cannot stat: {exc.strerror}"
@@ -106,7 +124,7 @@ def _walk_dir(
             if identity in ancestors:
                 yield Skipped(path, "symlink loop")
                 continue
-            yield from _walk_dir(Path(entry.path), path, rules, settings, ancestors | {identity})
+            yield from _walk_dir(Path(entry.path), path, rules, settings, ancestors | {identity}, real_root)
         elif stat.S_ISREG(info.st_mode):
             if info.st_size > settings.max_file_size:
                 yield Skipped(path, f"too large ({info.st_size:,} bytes > {settings.max_file_size:,})")
@@ -125,8 +143,8 @@ def _is_utf8(path: str) -> bool:
     return True
 
 
-def _rules_above(root: Path) -> list[_Rules]:
-    """Return the rules of the enclosing git repository that reach down into ``root``.
+def _rules_above(root: Path) -> tuple[list[_Rules], list[Skipped]]:
+    """Return the rules of the enclosing git repository that reach down into ``root``, and the files not read.
 
     Like ripgrep, a folder indexed explicitly is never ignored itself: patterns that
     match the root folder (or a folder above it) are left out; the rest still apply.
@@ -134,17 +152,20 @@ def _rules_above(root: Path) -> list[_Rules]:
     root = root.resolve()
     top = next((folder for folder in (root, *root.parents) if (folder / ".git").exists()), None)
     if top is None:
-        return []
-    specs = [(top, pathspec.GitIgnoreSpec.from_lines(_read_lines(top / ".git" / "info" / "exclude")))]
+        return [], []
+    exclude, unread = _read_lines(top / ".git" / "info" / "exclude", top, str(top / ".git" / "info" / "exclude"))
+    specs = [(top, pathspec.GitIgnoreSpec.from_lines(exclude))]
     for folder in reversed(root.relative_to(top).parents):  # from the top down to root's parent
-        specs += [(top / folder, rule.spec) for rule in _rules_in(top / folder, "")]
+        rules, problems = _rules_in(top / folder, "", top, shown=str(top / folder))
+        specs += [(top / folder, rule.spec) for rule in rules]
+        unread += problems
     found = []
     for folder, spec in specs:
         prefix = _prefix(root, folder)
         kept = [pattern for pattern in spec.patterns if not (prefix and pattern.match_file(prefix))]
         if kept:
             found.append(_Rules("", pathspec.GitIgnoreSpec(kept), prefix))
-    return found
+    return found, unread
 
 
 def _prefix(root: Path, folder: Path) -> str:
@@ -152,13 +173,20 @@ def _prefix(root: Path, folder: Path) -> str:
     return "" if relative == "." else relative + "/"
 
 
-def _rules_in(folder: Path, rel: str) -> list[_Rules]:
-    found = []
+def _rules_in(folder: Path, rel: str, inside: Path, shown: str | None = None) -> tuple[list[_Rules], list[Skipped]]:
+    """Return the rules of ``folder``'s ignore files (``rel`` is its root-relative path) and the files not read.
+
+    ``inside`` is the folder an ignore file may link into; a file not read is named
+    ``shown/name`` (default: its root-relative path).
+    """
+    found, unread = [], []
     for name in IGNORE_FILES:
-        lines = _read_lines(folder / name)
+        where = f"{shown}/{name}" if shown is not None else f"{rel}/{name}" if rel else name
+        lines, problems = _read_lines(folder / name, inside, where)
+        unread += problems
         if lines:
             found.append(_Rules(rel, pathspec.GitIgnoreSpec.from_lines(lines)))
-    return found
+    return found, unread
 
 
 def _ignored(path: str, rules: list[_Rules]) -> bool:
@@ -176,8 +204,23 @@ def _ignored(path: str, rules: list[_Rules]) -> bool:
     return ignored
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_lines(path: Path, inside: Path, shown: str) -> tuple[list[str], list[Skipped]]:
+    """Return the lines of an ignore file, or none and a :class:`Skipped` saying why it was not read.
+
+    Only a regular file (or a link to one under ``inside``) of at most :data:`MAX_IGNORE_FILE_BYTES` is read.
+    """
     try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
+        data = read_regular(path, MAX_IGNORE_FILE_BYTES, inside)
+    except UntrustedFileError as exc:
+        return [], [Skipped(shown, f"{exc.reason}; its ignore rules do not apply")]
+    except OSError:  # missing or unreadable: no rules, as git does
+        return [], []
+    return data.decode("utf-8", errors="replace").splitlines(), []
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Say whether ``path`` (a link) resolves to a place under ``root`` (already resolved)."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a loop: followed no further
+        return False

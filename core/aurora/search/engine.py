@@ -18,6 +18,7 @@ search waits, then :meth:`Searcher.search` runs the stages:
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -32,6 +33,7 @@ from aurora.host.pipeline import Pipeline
 from aurora.host.registry import PluginHost
 from aurora.index import lexical
 from aurora.index.store import Store, StoredChunk
+from aurora.search.filters import path_filter
 from aurora.search.options import MODES, SearchRequest, check_request
 from aurora.search.query import read_query
 from aurora.search.results import SearchResponse, SearchResult, Signal
@@ -189,12 +191,15 @@ class Searcher:
             rank, mode, outcome = self._candidates(query, request, mode, plan, index, terms, warnings)
             matching = (lambda: index.search(query, ALL_HITS)) if mode != "semantic" else None
             depth = max(request.limit, FUSION_DEPTH)
-            while True:  # with --files, deepen the pool until it holds `limit` files or everything
-                signals = rank(depth)
+            while True:  # with --files or filters, deepen the pool until it holds `limit` rows or everything
+                signals, truncated = rank(depth)
                 rows = self._group(self._rerank(query, self._fuse(signals, weights), warnings), request, matching)
-                if not (request.files and len(rows) < request.limit and _truncated(signals, depth)):
+                if len(rows) >= request.limit or not truncated:
                     break
                 depth *= 4
+            changed = changed_files(self.root, self.store, {row.chunk.path for row in rows})
+        if changed:
+            warnings.append(_changed_warning(changed))
         if request.record and self._usage is not None:
             try:
                 self._usage.record_results(self.store, [row.chunk.id for row in rows])
@@ -223,11 +228,12 @@ class Searcher:
         index: lexical.OpenLexicalIndex,
         terms: set[str],
         warnings: list[str],
-    ) -> tuple[Callable[[int], dict[str, list[Hit]]], str, SemanticOutcome | None]:
+    ) -> tuple[Callable[[int], tuple[dict[str, list[Hit]], bool]], str, SemanticOutcome | None]:
         """Decide which signals answer (the model's outcome, the query's vector, computed once).
 
-        Return a function that ranks the index with each signal, ``depth`` hits deep, the
-        mode that answers and the model's outcome.
+        Return a function that ranks the index with each signal, ``depth`` hits deep, keeping
+        the chunks of the files the request's filters allow (and whether a signal may have
+        more hits), the mode that answers and the model's outcome.
         """
         if index.empty:
             warnings.append("the index is empty: no indexable files were found")
@@ -239,17 +245,23 @@ class Searcher:
             outcome = self._semantic_outcome(plan.semantic, mode, plan.waits, request.wait_timeout)
             if outcome.index is not None:
                 vector = outcome.index.embed_query(query)
+                if outcome.note:
+                    warnings.append(outcome.note)
             else:
                 mode = "lexical"
                 warnings.append(_degraded(outcome))
         lexical_too = mode != "semantic"
+        allowed = self._allowed(request)
 
-        def rank(depth: int) -> dict[str, list[Hit]]:
+        def rank(depth: int) -> tuple[dict[str, list[Hit]], bool]:
             signals = {"lexical": index.search(query, depth)} if lexical_too else {}
             if vector is not None:
                 from aurora.semantic import vectors
 
                 signals["semantic"] = vectors.search(self.store, outcome.index.table, vector, depth)
+            truncated = any(len(hits) >= depth for hits in signals.values())
+            if allowed is not None:
+                signals = allowed(signals)
             if self._usage is not None and self.pipeline.weights[ACTIVATION] > 0:
                 candidates = list({chunk_id for hits in signals.values() for chunk_id, _ in hits})
                 try:
@@ -261,9 +273,29 @@ class Searcher:
                         warnings.append(note)
                 if active:
                     signals[ACTIVATION] = active
-            return signals
+            return signals, truncated
 
         return rank, mode, outcome
+
+    def _allowed(self, request: SearchRequest) -> Callable[[dict[str, list[Hit]]], dict[str, list[Hit]]] | None:
+        """Return what keeps only the hits in files the request's filters allow (None: no filters).
+
+        Each chunk's verdict is remembered for the search, so that a deepening pool looks up
+        only the chunks it has not seen.
+        """
+        keeps = path_filter(request.path, request.exclude, request.lang)
+        if keeps is None:
+            return None
+        verdicts: dict[int, bool] = {}
+
+        def allowed(signals: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
+            unseen = list({chunk_id for hits in signals.values() for chunk_id, _ in hits} - verdicts.keys())
+            by_path: dict[str, bool] = {}
+            for chunk_id, path in self.store.paths(unseen).items():
+                verdicts[chunk_id] = by_path[path] if path in by_path else by_path.setdefault(path, keeps(path))
+            return {name: [hit for hit in hits if verdicts.get(hit[0])] for name, hits in signals.items()}
+
+        return allowed
 
     def open_lexical(self) -> None:
         """Open the live lexical index now (imports, memory maps, vocabulary), e.g. while a model loads."""
@@ -424,7 +456,7 @@ class Searcher:
                     for name, found in positions.items()
                 }
             snippet = make_snippet(
-                chunk.text, chunk.line_start, terms, index.analyze, request.snippet_lines, candidates
+                chunk.text, chunk.line_start, terms, index.analyze, request.snippet_lines, candidates, request.context
             )
             adjustments = dict(row.adjustments) if request.explain and row.adjustments else None
             results.append(SearchResult(chunk, row.score, scores, snippet, row.matches, explain, adjustments))
@@ -494,6 +526,29 @@ def _model_report(outcome: SemanticOutcome | None) -> dict[str, Any] | None:
     return {"id": outcome.model, "state": outcome.state, "load_s": load_s}
 
 
-def _truncated(signals: Mapping[str, list[Hit]], depth: int) -> bool:
-    """Return whether a signal may have more hits than the ``depth`` it was asked for."""
-    return any(len(hits) >= depth for name, hits in signals.items() if name != ACTIVATION)
+def changed_files(root: Path, store: Store, paths: set[str]) -> list[str]:
+    """Return which of ``paths`` (relative to ``root``) differ on disk from the size and mtime the index holds.
+
+    One ``os.stat`` per file: a file edited, replaced or deleted since indexing is listed.
+    """
+    if not paths:
+        return []
+    states = store.file_states(sorted(paths))
+    changed = []
+    for path in sorted(paths):
+        state = states.get(path)
+        try:
+            info = os.stat(root / path)
+        except OSError:
+            changed.append(path)
+            continue
+        if state is None or (info.st_size, info.st_mtime_ns) != (state.size, state.mtime_ns):
+            changed.append(path)
+    return changed
+
+
+def _changed_warning(changed: list[str]) -> str:
+    """Return the one warning about result files changed since indexing."""
+    shown = ", ".join(changed[:3]) + (", ..." if len(changed) > 3 else "")
+    files = "1 result file" if len(changed) == 1 else f"{len(changed)} result files"
+    return f"{files} changed since indexing ({shown}): run `aurora index`"

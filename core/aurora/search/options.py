@@ -24,11 +24,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from aurora.errors import UsageError
+from aurora.index.languages import LANGUAGES
 
 #: The longest a search waits for a model (the ``search.wait_timeout`` limit too).
 MAX_WAIT_S = 3600.0
 #: The longest query accepted, in characters (a long code example fits; a pasted file does not).
 MAX_QUERY_CHARS = 16_384
+#: The most context lines around a snippet line (``--context``).
+MAX_CONTEXT_LINES = 100
 #: Search modes (``auto``: hybrid when the pipeline has an embedder, else lexical).
 MODES = ("auto", "lexical", "semantic", "hybrid")
 
@@ -61,6 +64,8 @@ class SearchOption(NamedTuple):
     unit: str = ""
     #: The value's placeholder in --help, where typer's own would not say enough.
     metavar: str | None = None
+    #: The flag may be given more than once: the value is a tuple of ``kind`` (a JSON array on the wire).
+    repeated: bool = False
 
     @property
     def flag(self) -> str:
@@ -125,11 +130,61 @@ SEARCH_OPTIONS: tuple[SearchOption, ...] = (
     SearchOption("pipeline", str, None, "Named pipeline from the configuration.", ("--pipeline", "-p"), mcp=True),
     SearchOption("backend", str, None, "Use this plugin for every role it can fill.", ("--backend", "-b")),
     SearchOption(
+        "path",
+        str,
+        (),
+        "Only files matching this glob (repeatable): *.py or tests matches at any depth, src/*.py from the root.",
+        ("--path", "-g"),
+        mcp=True,
+        metavar="GLOB",
+        repeated=True,
+    ),
+    SearchOption(
+        "exclude",
+        str,
+        (),
+        "Leave out files matching this glob (repeatable; the same globs as --path).",
+        ("--exclude",),
+        mcp=True,
+        metavar="GLOB",
+        repeated=True,
+    ),
+    SearchOption(
+        "lang",
+        str,
+        (),
+        "Only files in this language (repeatable): python, markdown, rust, ...",
+        ("--lang",),
+        mcp=True,
+        choices=LANGUAGES,
+        metavar="LANG",
+        repeated=True,
+    ),
+    SearchOption(
+        "context",
+        int,
+        0,
+        "Lines of context around each snippet line, as grep -C.",
+        ("--context", "-C"),
+        mcp=True,
+        minimum=0,
+        maximum=MAX_CONTEXT_LINES,
+        metavar="N",
+    ),
+    SearchOption(
+        "vimgrep",
+        bool,
+        False,
+        "Print path:line:column:text, one line per result (for editors' quickfix lists).",
+        ("--vimgrep",),
+        request=False,
+    ),
+    SearchOption(
         "root",
         os.PathLike,
         None,
         "Indexed folder [default: found from the current folder upwards].",
-        ("--root", "-C"),
+        ("--root",),
         request=False,
     ),
     SearchOption(
@@ -186,6 +241,8 @@ REQUEST_OPTIONS = tuple(option for option in SEARCH_OPTIONS if option.request)
 #: What a search request to the warm server may carry: the request options ``aurora search`` has,
 #: which its client path sends on (the server applies its own ``[search]`` settings to the rest).
 SERVER_OPTIONS = tuple(option for option in REQUEST_OPTIONS if option.flags)
+#: The request options given as several values (``--path a --path b``).
+REPEATED_OPTIONS = tuple(option for option in REQUEST_OPTIONS if option.repeated)
 #: The MCP ``search`` tool's parameters after ``query``.
 MCP_OPTIONS = tuple(option for option in SEARCH_OPTIONS if option.mcp)
 
@@ -250,6 +307,10 @@ def request_from(options: Mapping[str, Any], setting: Callable[[str], Any]) -> S
     request option, as for an unknown keyword argument.
     """
     fields = {name: value for name, value in options.items() if value is not None}
+    for option in REPEATED_OPTIONS:
+        if option.name in fields:  # one value or several (a list from JSON or typer): a tuple
+            value = fields[option.name]
+            fields[option.name] = (value,) if isinstance(value, str) else tuple(value)
     for option in REQUEST_OPTIONS:
         if option.name not in fields and option.setting is not None:
             configured = setting(option.setting)
@@ -266,8 +327,21 @@ def check_request(query: str, request: SearchRequest) -> None:
             f"the query is too long ({len(query):,} characters; at most {MAX_QUERY_CHARS:,})",
             hint="search for the few words or the identifier that matter",
         )
+    for option in REPEATED_OPTIONS:
+        for value in getattr(request, option.name):
+            _check_item(option, value)
     for option in REQUEST_OPTIONS:
         value = getattr(request, option.name)
+        if option.repeated:
+            continue
         if not option.allows(value):
             shown = f"{value:g}" if option.kind is float else value
             raise UsageError(f"{option.flag} must be {option.limits()} (got {shown})")
+
+
+def _check_item(option: SearchOption, value: Any) -> None:
+    """Refuse one value of a repeated option that is not a non-empty string, or not one of its choices."""
+    if not isinstance(value, str) or not value:
+        raise UsageError(f"{option.flag} takes non-empty text (got {value!r})")
+    if option.choices and value not in option.choices:
+        raise UsageError(f"unknown {option.flag} '{value}'; allowed: {', '.join(option.choices)}")

@@ -11,11 +11,22 @@ MAX_LINE_CHARS = 240
 
 
 class SnippetLine(NamedTuple):
-    """One line of a snippet: its number in the file, its text and the matching spans."""
+    """One line of a snippet: its number in the file, its text and the matching spans.
+
+    ``context`` marks a line shown around a chosen one (``--context``); ``start`` is where
+    ``text`` begins in the file's line (above 0 when a long line was cut to a window).
+    """
 
     number: int
     text: str
     spans: tuple[tuple[int, int], ...]
+    context: bool = False
+    start: int = 0
+
+    @property
+    def column(self) -> int:
+        """The 1-based column of the line's first match in the file's line (1 when nothing matches)."""
+        return self.start + (self.spans[0][0] if self.spans else 0) + 1
 
 
 def line_filter(query: str, query_terms: Collection[str]) -> re.Pattern[str] | None:
@@ -38,11 +49,13 @@ def make_snippet(
     analyze: Callable[[str], list[str]],
     max_lines: int,
     candidates_filter: re.Pattern[str] | None = None,
+    context: int = 0,
 ) -> list[SnippetLine]:
     """Return up to ``max_lines`` lines of ``text``: those matching most query terms, in file order.
 
     When no line matches (a semantic hit, say), the first non-blank lines are returned.
     ``candidates_filter`` (see :func:`line_filter`) skips the analyzer on lines that cannot match.
+    ``context`` adds that many lines of ``text`` before and after each chosen line, as grep's -C.
     """
     if max_lines <= 0:
         return []
@@ -57,7 +70,8 @@ def make_snippet(
         return found
 
     matching, first_lines = [], []
-    for offset, line in enumerate(text.split("\n")):
+    lines = text.removesuffix("\n").split("\n")
+    for offset, line in enumerate(lines):
         if not line.strip():
             continue
         if len(first_lines) < max_lines:
@@ -73,15 +87,32 @@ def make_snippet(
         chosen = sorted(best[:max_lines], key=lambda c: c.number)
     else:
         chosen = first_lines
+    if context > 0:
+        chosen = _with_context(chosen, lines, first_line, context)
     return [_shorten(line) for line in chosen]
+
+
+def _with_context(chosen: list[SnippetLine], lines: list[str], first_line: int, context: int) -> list[SnippetLine]:
+    """Return ``chosen`` with up to ``context`` lines of the chunk before and after each, in file order."""
+    by_number = {line.number: line for line in chosen}
+    last = first_line + len(lines) - 1
+    numbers = {
+        number
+        for line in chosen
+        for number in range(max(first_line, line.number - context), min(last, line.number + context) + 1)
+    }
+    return [
+        by_number.get(number) or SnippetLine(number, lines[number - first_line], (), context=True)
+        for number in sorted(numbers)
+    ]
 
 
 def _shorten(line: SnippetLine) -> SnippetLine:
     """Cut a long line to a window around its first match."""
     text = line.text.rstrip()
     if len(text) <= MAX_LINE_CHARS:
-        return SnippetLine(line.number, text, line.spans)
+        return line._replace(text=text)
     start = max(0, (line.spans[0][0] if line.spans else 0) - MAX_LINE_CHARS // 4)
     end = start + MAX_LINE_CHARS
     spans = tuple((a - start, b - start) for a, b in line.spans if a >= start and b <= end)
-    return SnippetLine(line.number, text[start:end], spans)
+    return line._replace(text=text[start:end], spans=spans, start=start)

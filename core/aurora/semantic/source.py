@@ -7,7 +7,9 @@ importing them) and that the index has vectors of it; when all hold,
 search that waits for the model calls :meth:`SemanticSource.wait` outside the
 project's lock (other searches go on meanwhile); :meth:`SemanticSource.outcome` then
 says what the search can use: the loaded model, or why not (still loading, not loaded,
-not on this machine, not installed, failed), as one line for the user. Whether to wait
+not on this machine, not installed, failed), as one line for the user, and, when the
+index is only partly embedded (an interrupted ``aurora index``), how much of it the
+model's answer covers. Whether to wait
 is the caller's choice; ``auto`` waits when the same model loaded within
 :data:`AUTO_WAIT_S` the last time it was loaded on this machine (or was never loaded
 here), and the load times are kept in the user's cache folder. See
@@ -36,6 +38,7 @@ from aurora.host.pipeline import Pipeline, plugin_description
 from aurora.host.registry import PluginHost
 from aurora.index.store import Store
 from aurora.semantic import vectors
+from aurora.semantic.coverage import Coverage, measure
 from aurora.semantic.loader import FAILED, IDLE, LOADING, READY, loader
 
 #: ``wait = "auto"`` waits for a model that loaded within this many seconds last time (docs/benchmarks.md).
@@ -62,7 +65,8 @@ class SemanticOutcome(NamedTuple):
     ``state`` is ``ready``, ``loading`` (not waited for), ``not-loaded`` (not waited for,
     and not loaded by a process that would not live to use it), ``timeout``,
     ``not-cached``, ``not-installed``, ``no-vectors`` or ``failed``; ``error`` is the
-    reason as an AuroraError (None when ready).
+    reason as an AuroraError (None when ready). ``note`` is a warning for a search the
+    model answers, when it answers for part of the index only (None otherwise).
     """
 
     index: SemanticIndex | None
@@ -70,6 +74,7 @@ class SemanticOutcome(NamedTuple):
     model: str
     load_s: float | None = None
     error: AuroraError | None = None
+    note: str | None = None
 
 
 class SemanticSource:
@@ -83,6 +88,8 @@ class SemanticSource:
         self._role: vectors.SemanticRole | None = None
         self._location: ModelLocation | None = None
         self._problem: SemanticOutcome | None = None
+        self._store: Store | None = None
+        self._coverage: tuple[tuple[int, int], Coverage] | None = None  # (vectors, chunks) when measured, coverage
         self.key = self.model_key = ""
 
     def prepare(self, store: Store) -> None:
@@ -93,6 +100,7 @@ class SemanticSource:
         on every search, since the user may have fixed a problem meanwhile.
         """
         role = self._role = self._pipeline.semantic(self._index_folder)
+        self._store = store
         self._problem = self._location = None
         self.model_key = _model_key(role)
         self.key = f"{self.model_key}:{role.uri}"  # the loaded value holds this store's vector table
@@ -136,7 +144,8 @@ class SemanticSource:
         index = background.get(self.key)
         load_s = background.duration(self.key)
         if index is not None:
-            return SemanticOutcome(index, READY, model, load_s)
+            coverage = self._measure(index.table)
+            return SemanticOutcome(index, READY, model, load_s, note=coverage.warning() if coverage.partial else None)
         if background.state(self.key) == FAILED:
             error = background.error(self.key)
             if not isinstance(error, AuroraError):  # a plugin bug: keep its type and message
@@ -163,6 +172,14 @@ class SemanticSource:
         """Decide ``wait = "auto"``: wait for a model that loads within AUTO_WAIT_S here, or that is not known here."""
         known = _load_time(self.model_key)
         return known is None or known <= AUTO_WAIT_S
+
+    def _measure(self, table: VectorStore) -> Coverage:
+        """Return how much of the index ``table`` covers; measured again when its vectors or the chunks change."""
+        assert self._store is not None, "prepare() first"
+        counts = (table.count(), self._store.counts()["chunks"])
+        if self._coverage is None or self._coverage[0] != counts:
+            self._coverage = counts, measure(self._store, table)
+        return self._coverage[1]
 
     def _load(self, role: vectors.SemanticRole, location: ModelLocation) -> SemanticIndex:
         """Load the model and open its vector table (runs in the loader's thread)."""

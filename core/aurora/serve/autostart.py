@@ -1,9 +1,9 @@
 """Start ``aurora serve`` in the background at a search, where that is wanted and safe.
 
-``[server] autostart`` is ``true``, ``false`` or ``auto`` (the default): on an interactive
-terminal, outside CI (no ``CI`` variable), where the runtime folder is private. A
-script, a pipe or a CI job never gets a background process it did not ask for.
-The server stops by itself after ``[server] idle_timeout`` seconds without a request.
+``[server] autostart`` is ``false`` (the default: a search never leaves a process behind
+that was not asked for), ``true``, or ``auto``: on an interactive terminal, outside CI (no
+``CI`` variable). Only where the runtime folder is private. The server stops by itself
+after ``[server] idle_timeout`` seconds without a request.
 """
 
 from __future__ import annotations

@@ -78,14 +78,18 @@ def parse_search(argv: list[str]) -> dict[str, Any] | None:
                 if value is None:
                     return None
             option = _VALUED[name]
-            args[option.name] = converted = _convert(option, value)
+            converted = _convert(option, value)
             if converted is None:
                 return None
+            if option.repeated:
+                args.setdefault(option.name, []).append(converted)
+            else:
+                args[option.name] = converted
         elif item.startswith("-") and item != "-":
             return None  # -h, an unknown option, -n5, combined short flags: typer knows
         else:
             positional.append(item)
-    if len(positional) != 1:
+    if len(positional) != 1 or (args["json"] and args["vimgrep"]):
         return None
     args["query"] = positional[0]
     return args
@@ -123,10 +127,7 @@ def search_through_server(argv: list[str]) -> int | None:
         "cwd": os.getcwd(),
         "query": args["query"],
         "options": {key: args[key] for key in protocol.OPTION_TYPES if key in args},
-        "output": {
-            "format": "json" if args["json"] else "text",
-            "color": console.use_color(args["color"], sys.stdout),
-        },
+        "output": output_request(args, sys.stdout),
     }
     # Without --wait-timeout, the longest wait the server may apply (it reads search.wait_timeout).
     reply = ask(endpoint, request, args.get("wait_timeout", MAX_WAIT_S) + REPLY_MARGIN_S)
@@ -135,7 +136,22 @@ def search_through_server(argv: list[str]) -> int | None:
     if not reply["ok"]:
         console.error(str(reply["error"].get("message")), reply["error"].get("hint"))
         return int(reply["error"].get("exit_code", 2))
+    if not args["json"] and "text" not in reply:
+        return None  # a server of an older Aurora that does not write this format: answer in-process
     return print_answer(reply["response"], reply.get("text"), args["json"])
+
+
+def output_request(args: dict[str, Any], stdout: Any) -> dict[str, Any]:
+    """Return how a search's answer is printed (the ``output`` of a server request): format, colour, hyperlinks.
+
+    Hyperlinks only where the output is coloured on a terminal: never in a pipe or a file.
+    """
+    color = console.use_color(args["color"], stdout)
+    return {
+        "format": "json" if args["json"] else "vimgrep" if args["vimgrep"] else "text",
+        "color": color,
+        "links": color and stdout.isatty(),
+    }
 
 
 def ask(endpoint: Endpoint, request: dict[str, Any], timeout: float, quiet: bool = False) -> dict[str, Any] | None:

@@ -5,7 +5,8 @@ Every root has one endpoint in the user's private runtime folder
 root: ``KEY.sock`` (the Unix socket, mode 0600), ``KEY.lock`` (held by the running
 server, so that a second one for the same root refuses to start and a client can tell
 a stale socket from a live one), ``KEY.json`` (what ``aurora serve --status`` shows
-before asking) and ``KEY.log`` (the output of a server started in the background).
+before asking), ``KEY.log`` (the output of a server started in the background) and,
+while it serves HTTP, ``KEY.token`` (mode 0600: the secret every HTTP request must carry).
 The folder must belong to the user and be closed to everyone else (mode 0700), as
 tmux and ssh-agent require of theirs: a socket someone else could have put there is
 never used.
@@ -39,7 +40,9 @@ class Endpoint:
         name = root.encode("utf-8", "surrogateescape")
         key = f"{zlib.crc32(name):08x}{zlib.adler32(name):08x}"  # zlib, not hashlib, which loads OpenSSL
         base = os.path.join(self.folder, key)
-        self.socket, self.lock, self.info, self.log = (base + suffix for suffix in (".sock", ".lock", ".json", ".log"))
+        self.socket, self.lock, self.info, self.log, self.token = (
+            base + suffix for suffix in (".sock", ".lock", ".json", ".log", ".token")
+        )
 
     def check_folder(self, create: bool) -> None:
         """Make sure the runtime folder is the user's own and closed to others (creating it if ``create``).
@@ -95,10 +98,22 @@ class Endpoint:
         """
         with held_if_free(self.lock) as free:
             if free:
-                for path in (self.socket, self.info):
+                for path in (self.socket, self.info, self.token):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(path)
             return free
+
+    def write_token(self) -> str:
+        """Make a new secret for HTTP clients, write it to the token file (mode 0600, a new file) and return it."""
+        import secrets
+
+        token = secrets.token_urlsafe(32)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.token)
+        descriptor = os.open(self.token, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(token + "\n")
+        return token
 
     def hold_lock(self, patience_s: float = 0.0) -> ProcessLock:
         """Take the root's lock for a server's whole life, trying for ``patience_s`` seconds; ``release()`` it.

@@ -4,13 +4,18 @@
 (:mod:`aurora.serve.protocol`); ``GET /v1/status`` is the ``status`` request. Only programs
 are served: a request a web page could make (an ``Origin`` header, a body that is not
 ``application/json``, a foreign ``Host`` on loopback) is refused, so that a page open in
-a browser can neither search nor stop the server. Requests run on
-the server's bounded worker pool; when it is full the answer is 503 with a "busy" reply.
-A TCP port is open to every local user, unlike the socket: docs/server.md says so.
+a browser can neither search nor stop the server. A TCP port is open to every local user,
+unlike the socket, so every request must also carry the server's secret,
+``Authorization: Bearer TOKEN``, where TOKEN is the content of the endpoint's token file
+(mode 0600 in the user's private runtime folder, made anew by each server): without it the
+answer is 401. ``stop`` is not taken over HTTP at all (``aurora serve --stop`` uses the
+socket). Requests run on the server's bounded worker pool; when it is full the answer is
+503 with a "busy" reply.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import socket
 from collections.abc import Callable
@@ -29,9 +34,12 @@ def make_http_server(server: Any, address: tuple[str, int], dispatch: Dispatch, 
 
     ``dispatch(serve, busy)`` runs ``serve()`` on the worker pool, or ``busy()`` when it is full.
     Requests with an ``Origin`` header (browsers add it to cross-site requests), a body
-    that is not JSON, or, on loopback, a ``Host`` that is not a loopback name are refused.
+    that is not JSON, or, on loopback, a ``Host`` that is not a loopback name are refused,
+    and so is every request without the secret written to ``server.endpoint.token``.
     """
     loopback = address[0] in LOOPBACK_NAMES
+    expected = f"Bearer {server.endpoint.write_token()}".encode()
+    token_file = server.endpoint.token
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "aurora"
@@ -64,6 +72,9 @@ def make_http_server(server: Any, address: tuple[str, int], dispatch: Dispatch, 
             if not isinstance(request, dict):
                 self._send(400, protocol.error_reply("malformed request: the body is not a JSON object"))
                 return
+            if request.get("op") == "stop":
+                self._send(403, protocol.error_reply("stop is not taken over HTTP: run `aurora serve --stop`"))
+                return
             self._send(200, server.handle(request))
 
         def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
@@ -74,16 +85,26 @@ def make_http_server(server: Any, address: tuple[str, int], dispatch: Dispatch, 
                 self._send(200, server.handle({"v": protocol.VERSION, "op": "status"}))
 
         def _from_a_program(self) -> bool:
-            """Refuse what a web page could send (cross-site requests, DNS rebinding): 403, and False."""
+            """Refuse what a web page could send (403) and what lacks the server's secret (401): then False."""
             host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
             if self.headers.get("Origin") is not None or (loopback and host not in LOOPBACK_NAMES):
                 self._send(403, protocol.error_reply("refused: requests from web pages are not served"))
                 return False
+            given = (self.headers.get("Authorization") or "").encode("utf-8", "replace")
+            if not hmac.compare_digest(given, expected):
+                self._send(
+                    401,
+                    protocol.error_reply(f"refused: send `Authorization: Bearer TOKEN`, TOKEN from {token_file}"),
+                    {"WWW-Authenticate": "Bearer"},
+                )
+                return False
             return True
 
-        def _send(self, status: int, reply: dict[str, Any]) -> None:
+        def _send(self, status: int, reply: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             body = json.dumps(reply, ensure_ascii=False).encode("utf-8")
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from aurora.errors import AuroraError, BackendNotInstalledError
-from aurora.search.options import MCP_OPTIONS, with_option_parameters
+from aurora.search.options import MCP_OPTIONS, SearchOption, with_option_parameters
 from aurora.serve import protocol
 from aurora.serve.endpoint import Endpoint
 
@@ -24,7 +24,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 INSTRUCTIONS = (
     "Aurora searches the indexed codebase or notes at {root}: BM25 over code-aware tokens, embeddings "
     "when a model is configured, and activation (recently and often used code ranks higher). Use `search` "
-    "with words, identifiers or a question; results give path, line range, symbol, snippet and scores. "
+    "with words, identifiers or a question (narrow it with `path`, `exclude` and `lang`); results give "
+    "path, lines, symbol, score and a snippet whose lines start with their numbers. "
     "Use `read` to get the code of a result you work with: it records the use, so what you read ranks "
     "higher in later searches (a result only shown in a search does not count). "
     "Run `index` after large edits (it is incremental)."
@@ -34,6 +35,31 @@ READ_TARGET = (
     "A search result as path:line_start-line_end (its lines), path:line (the indexed chunk spanning that "
     "line) or path (the file from its start); the path as search results give it, relative to the project root"
 )
+#: What the other tools' parameters mean.
+QUERY = "Words, identifiers or a question: what the code you look for does or is named"
+INCREMENTAL = "true: read only the files changed since the last indexing; false: rebuild the whole index"
+TOP = "How many of the most used chunks to list"
+
+
+def compact(document: dict[str, Any]) -> dict[str, Any]:
+    """Return a search's answer as the ``search`` tool gives it: what an assistant uses, nothing twice.
+
+    Per result: path, lines (``START-END``, as ``read`` takes them), symbol (when it has
+    one), score, snippet (each line prefixed with its number) and, ranking files, the
+    count of matching chunks. Around them: the mode that answered and the warnings.
+    """
+    results = []
+    for result in document["results"]:
+        numbered = zip(result["snippet_lines"], result["snippet"].split("\n"), strict=False)
+        item = {"path": result["path"], "lines": f"{result['line_start']}-{result['line_end']}"}
+        if result["symbol"]:
+            item["symbol"] = result["symbol"]
+        item["score"] = round(result["score"], 4)
+        item["snippet"] = "\n".join(f"{number}: {text}" for number, text in numbered)
+        if document["files"]:
+            item["matches"] = result["matches"]
+        results.append(item)
+    return {"mode": document["mode"], "warnings": document["warnings"], "results": results}
 
 
 class Tools:
@@ -43,7 +69,7 @@ class Tools:
         self.root = root
 
     def search(self, query: str, **options: Any) -> dict[str, Any]:
-        """Search through the warm server when one runs for the root, else in this process.
+        """Search through the warm server when one runs for the root, else in this process; answer :func:`compact`.
 
         ``options`` are the tool's (:data:`aurora.search.options.MCP_OPTIONS`) by name.
         """
@@ -51,12 +77,11 @@ class Tools:
 
         request = {"op": "search", "query": query, "options": options, "output": {"format": "json"}}
         served = self._through_server(request, "response", 120.0 + REPLY_MARGIN_S)
-        if served is not None:
-            return served
-        import aurora
+        if served is None:
+            import aurora
 
-        response = aurora.open(self.root).search(query, **options, background=True)
-        return response._replace(answered_by="mcp").to_dict()
+            served = aurora.open(self.root).search(query, **options, background=True).to_dict()
+        return compact(served)
 
     def read(self, target: str) -> dict[str, Any]:
         """Return the lines of ``target`` (relative to the root) and record their use, as ``aurora read --json``."""
@@ -127,12 +152,13 @@ def serve_stdio(root: Path) -> None:
 
     @app.tool()
     @_with_search_options
+    @_described(query=QUERY)
     def search(query: str, **options: Any) -> dict[str, Any]:
         """Search the codebase with words, identifiers or a question.
 
-        Returns ranked chunks with path, line_start, line_end, symbol, snippet and per-signal
-        scores. `mode` is auto, lexical, semantic or hybrid; `files` ranks files instead of
-        chunks; `pipeline` names a configured pipeline.
+        Returns the mode that answered, warnings, and ranked results: path, lines (START-END,
+        as `read` takes them), symbol, score and snippet (lines prefixed with their numbers).
+        `path`, `exclude` (globs, as .gitignore) and `lang` narrow the files searched.
         """
         return guarded(tools.search, query, **options)
 
@@ -148,11 +174,13 @@ def serve_stdio(root: Path) -> None:
         return guarded(tools.read, target)
 
     @app.tool()
+    @_described(incremental=INCREMENTAL)
     def index(incremental: bool = True) -> dict[str, Any]:
         """Update the index after edits (only changed files are read again); incremental=false rebuilds it."""
         return guarded(tools.index, incremental)
 
     @app.tool()
+    @_described(top=TOP)
     def stats(top: int = 10) -> dict[str, Any]:
         """Show the index: files, chunks, size on disk, embedding models and the `top` most used chunks."""
         return guarded(tools.stats, top)
@@ -175,6 +203,8 @@ def _described(**descriptions: str) -> Callable[[F], F]:
         signature = inspect.signature(tool, eval_str=True)
         parameters = [
             parameter.replace(annotation=Annotated[parameter.annotation, Field(description=descriptions[name])])
+            if name in descriptions
+            else parameter
             for name, parameter in signature.parameters.items()
         ]
         tool.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
@@ -186,11 +216,25 @@ def _described(**descriptions: str) -> Callable[[F], F]:
 def _with_search_options(tool: F) -> F:
     """Give ``tool(query, **options)`` one parameter per MCP search option, which the SDK reads for the JSON schema.
 
-    An option whose default is None may be None (not given); the schema shows the others' defaults.
+    Each has its help as description, its choices as an enum; a repeatable one is an array.
+    An option whose default is None may be None (not given), a repeatable one too; the
+    schema shows the others' defaults.
     """
-    return with_option_parameters(  # type: ignore[return-value]
-        tool,
-        MCP_OPTIONS,
-        lambda option: option.kind if option.default is not None else option.kind | None,
-        lambda option: option.default,
-    )
+    return with_option_parameters(tool, MCP_OPTIONS, _schema_type, _schema_default)  # type: ignore[return-value]
+
+
+def _schema_type(option: SearchOption) -> Any:
+    """Return the annotation of a search option that the MCP SDK makes its JSON schema from."""
+    from pydantic import Field
+
+    kind: Any = Literal[option.choices] if option.choices else option.kind
+    if option.repeated:
+        kind = list[kind]
+    if _schema_default(option) is None:
+        kind = kind | None
+    return Annotated[kind, Field(description=option.help)]
+
+
+def _schema_default(option: SearchOption) -> Any:
+    """Return a search option's default in the MCP schema: None (not given) for a repeatable one."""
+    return None if option.repeated else option.default

@@ -2,6 +2,9 @@
 
 A request is ``{"v": 1, "op": ..., ...}``: ``search`` (``root``, ``cwd``, ``query``,
 ``options``, ``output``), ``read`` (``root``, ``cwd``, ``target``), ``status`` or ``stop``.
+A search's ``output`` says how the client prints the answer (:func:`aurora.serve.client.output_request`):
+``format`` json, text or vimgrep, ``color`` and ``links``; for a text format the reply carries the
+printed ``text``.
 A reply is ``{"ok": true, ...}`` or ``{"ok": false, "error": {"message", "hint",
 "exit_code", "in_process"}}``, where ``in_process`` tells the client that the same
 request may still succeed in its own process (the server is busy, or is shutting down).
@@ -70,9 +73,11 @@ def receive(connection: socket.socket, limit: int) -> dict[str, Any]:
 
 
 #: Options a search request may carry, with the JSON types of their values (None too: not given).
-#: JSON has one kind of number: a float option takes 60 as well as 60.0.
+#: JSON has one kind of number: a float option takes 60 as well as 60.0. A repeatable option is
+#: an array (of strings: the search checks its items).
 OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
-    option.name: (int, float) if option.kind is float else option.kind for option in SERVER_OPTIONS
+    option.name: list if option.repeated else (int, float) if option.kind is float else option.kind
+    for option in SERVER_OPTIONS
 }
 
 

@@ -8,8 +8,11 @@ loopback). Requests are handled by a bounded pool of threads; one bad request ge
 error reply and never takes the server down. Every search checks that the index is
 still the one it opened (a deleted or rebuilt ``.aurora`` is noticed), and reads one
 consistent snapshot of it, so indexing while the server serves never gives a
-half-updated answer. The server stops on ``aurora serve --stop``, SIGTERM or Ctrl-C,
-or after ``idle_timeout`` seconds without a request. Wire format: :mod:`aurora.serve.protocol`.
+half-updated answer. Unless told not to (``[server] watch = false``), it watches the
+root and re-indexes what changes as it changes (:mod:`aurora.index.watch`), so that a saved
+edit is searchable within a second without anyone running ``aurora index``. The server
+stops on ``aurora serve --stop``, SIGTERM or Ctrl-C, or after ``idle_timeout`` seconds
+without a request. Wire format: :mod:`aurora.serve.protocol`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ WRITE_TIMEOUT_S = 30.0
 QUEUE_PER_WORKER = 8
 #: Seconds a second server waits for the lock before saying one is already running.
 LOCK_PATIENCE_S = 0.5
+#: Seconds a stopping server waits for an update of the index in progress to finish.
+WATCH_STOP_S = 30.0
 
 
 class ServerRunningError(AuroraError):
@@ -61,8 +66,10 @@ class WarmServer:
         workers: int,
         http: tuple[str, int] | None = None,
         endpoint: Endpoint | None = None,
+        watch: bool = True,
     ) -> None:
         self.root = root
+        self.watch = watch
         self.endpoint = endpoint or Endpoint(str(root))
         self.idle_timeout = idle_timeout
         self.workers = workers
@@ -77,6 +84,7 @@ class WarmServer:
         self._index_identity: tuple[int, int] | None = None
         self._lock: ProcessLock | None = None
         self._http: Any = None
+        self._watcher: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -90,6 +98,8 @@ class WarmServer:
                 self._start_http(pool)
             self._write_info()
             self._preload()
+            if self.watch:
+                self._start_watcher()
             if announce:
                 where = f"{self.endpoint.socket}" + (f" and http://{self._http_text()}" if self._http else "")
                 print(f"aurora: serving {self.root} on {where} (pid {os.getpid()})", file=sys.stderr, flush=True)
@@ -101,6 +111,9 @@ class WarmServer:
                 self._http.shutdown()
                 self._http.server_close()
             pool.shutdown(wait=True)  # requests already accepted are answered
+            if self._watcher is not None:
+                self._stop.set()
+                self._watcher.join(WATCH_STOP_S)  # an update in progress commits (or rolls back) first
             if self._lock is not None:
                 self._release()
                 if announce:
@@ -143,7 +156,7 @@ class WarmServer:
 
     def _release(self) -> None:
         """Remove the socket and info file, then let go of the lock."""
-        for path in (self.endpoint.socket, self.endpoint.info):
+        for path in (self.endpoint.socket, self.endpoint.info, self.endpoint.token):
             try:
                 os.unlink(path)
             except FileNotFoundError:
@@ -155,7 +168,7 @@ class WarmServer:
     def _write_info(self) -> None:
         info = {"pid": os.getpid(), "root": str(self.root), "socket": self.endpoint.socket, "started": self._started}
         if self._http is not None:
-            info["http"] = self._http_text()
+            info["http"], info["token"] = self._http_text(), self.endpoint.token
         write_text_atomically(self.endpoint.info, json.dumps(info))
 
     def _preload(self) -> None:
@@ -166,6 +179,31 @@ class WarmServer:
             print(f"aurora: warning: {exc.message}", file=sys.stderr, flush=True)
         except Exception:  # a plugin bug: searches report it; the server serves what works
             traceback.print_exc()
+
+    def _start_watcher(self) -> None:
+        """Re-index what changes under the root in a background thread until the server stops.
+
+        The watcher has its own project (plugin host, embedder): indexing never contends
+        with searches for theirs. Searches see each update as soon as it commits.
+        """
+        from aurora.api import Project
+        from aurora.index.watch import watch
+
+        def updated(report: Any) -> None:
+            print(f"aurora: updated the index: {report.summary()}", file=sys.stderr, flush=True)
+
+        def failed(error: AuroraError) -> None:
+            print(f"aurora: warning: could not update the index: {error.message}", file=sys.stderr, flush=True)
+
+        def run() -> None:
+            try:
+                watch(Project(self.root), stop=self._stop, on_update=updated, on_error=failed, create=False)
+            except Exception:  # a bug or an unwatchable tree: searches still work, on the index as it is
+                print("aurora: warning: stopped watching for changes:", file=sys.stderr, flush=True)
+                traceback.print_exc()
+
+        self._watcher = threading.Thread(target=run, name="aurora-watch", daemon=True)
+        self._watcher.start()
 
     def _accept(self, listener: socket.socket, pool: ThreadPoolExecutor) -> None:
         while not self._stop.is_set():
@@ -289,10 +327,10 @@ class WarmServer:
         query, options, output, cwd = _search_arguments(request, self.root)
         response = self._project().search(query, **options, background=True)._replace(answered_by="server")
         reply: dict[str, Any] = {"ok": True, "response": response.to_dict()}
-        if output.get("format") == "text":
-            from aurora.cli.render import results_text
+        from aurora.cli.render import TEXT_FORMATS, output_text
 
-            reply["text"] = results_text(response, bool(output.get("color")), Path(cwd))
+        if output.get("format") in TEXT_FORMATS:
+            reply["text"] = output_text(response, output, Path(cwd))
         return reply
 
     def _read(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -338,11 +376,13 @@ class WarmServer:
             "root": str(self.root),
             "socket": self.endpoint.socket,
             "http": self._http_text() if self._http else None,
+            "token": self.endpoint.token if self._http else None,
             "uptime_s": round(time.time() - self._started, 1),
             "requests": requests,
             "errors": errors,
             "idle_timeout_s": self.idle_timeout,
             "workers": self.workers,
+            "watching": self._watcher is not None and self._watcher.is_alive(),
             "in_flight": self.in_flight,
             "capacity": self.capacity,
             "rss_mb": _rss_mb(),
