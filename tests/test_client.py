@@ -1,16 +1,18 @@
-"""The client path: its argument reader agrees with the typer command, and it reads a reply sent before its request."""
+"""The client path: its argument reader agrees with typer's, it reads a reply sent before its request, and it
+waits for a server that took its request, never for one that did not."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
 import typer.main
 
 from aurora.cli.app import app
-from aurora.serve import protocol
+from aurora.serve import client, protocol
 from aurora.serve.client import OPTIONS, exchange, parse_search
 from aurora.serve.endpoint import Endpoint
 
@@ -117,3 +119,58 @@ def test_a_reply_sent_before_the_request_could_be_sent_is_read(tmp_path: Path, m
         server.join(timeout=60)
         listener.close()
     assert [type(exc) for exc in failures] == [BrokenPipeError]  # the case at hand did happen
+
+
+def fake_server(endpoint: Endpoint, answer) -> threading.Thread:
+    """Listen on ``endpoint``'s socket and run ``answer(connection)`` for one connection, in a thread."""
+    endpoint.check_folder(create=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(endpoint.socket)
+    listener.listen(1)
+
+    def serve_one() -> None:
+        with listener:
+            connection, _ = listener.accept()
+            with connection:
+                answer(connection)
+
+    thread = threading.Thread(target=serve_one)
+    thread.start()
+    return thread
+
+
+def test_a_server_that_does_not_take_the_request_is_given_up_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stopped or stuck server: connected, the request sent, no first byte. The client answers in-process."""
+    endpoint, given_up = Endpoint(str(tmp_path)), threading.Event()
+
+    def say_nothing(connection: socket.socket) -> None:
+        protocol.receive(connection, protocol.MAX_REQUEST_BYTES)
+        assert given_up.wait(60)  # silent until the client has given up
+
+    server = fake_server(endpoint, say_nothing)
+    try:
+        assert exchange(endpoint, {"v": protocol.VERSION, "op": "status"}, timeout=3600) is None
+    finally:
+        given_up.set()
+        server.join(timeout=60)
+    assert "did not take the request within 1 s (stopped or stuck?); answered in-process" in capsys.readouterr().err
+
+
+def test_a_reply_after_the_acknowledgement_is_waited_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search waiting for its model: acknowledged at once, answered long after the acknowledgement deadline."""
+    monkeypatch.setattr(client, "ACKNOWLEDGE_TIMEOUT_S", 0.05)
+    endpoint, answer = Endpoint(str(tmp_path)), {"ok": True, "status": {"pid": 1}}
+
+    def acknowledge_then_answer_late(connection: socket.socket) -> None:
+        protocol.receive(connection, protocol.MAX_REQUEST_BYTES)
+        connection.sendall(protocol.ACKNOWLEDGEMENT)
+        time.sleep(20 * client.ACKNOWLEDGE_TIMEOUT_S)  # later than the deadline by construction, however slow
+        protocol.send(connection, answer)
+
+    server = fake_server(endpoint, acknowledge_then_answer_late)
+    try:
+        assert exchange(endpoint, {"v": protocol.VERSION, "op": "status"}, timeout=60, quiet=True) == answer
+    finally:
+        server.join(timeout=60)

@@ -11,7 +11,7 @@ from typing import Any
 from conftest import AURORA
 from mcp import Client, StdioServerParameters
 
-from aurora.search.options import MCP_OPTIONS
+from aurora.search.options import MAX_LIMIT, MCP_OPTIONS
 
 
 def call(root: Path, *calls: tuple[str, dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
@@ -64,9 +64,17 @@ def test_tools_search_index_stats_and_models(indexed: Path) -> None:
 
 
 def test_errors_come_back_as_tool_errors_with_the_fix(indexed: Path) -> None:
-    _, (empty, unknown) = call(indexed, ("search", {"query": "   "}), ("search", {"query": "x", "pipeline": "nope"}))
+    tools, (empty, unknown, *limits) = call(
+        indexed,
+        ("search", {"query": "   "}),
+        ("search", {"query": "x", "pipeline": "nope"}),
+        *(("search", {"query": "tokens", "limit": limit}) for limit in (0, MAX_LIMIT + 1, 2**64)),
+    )
     assert empty.is_error and "the query is empty" in empty.content[0].text
     assert unknown.is_error and "unknown pipeline 'nope'" in unknown.content[0].text
+    limit = tools["search"].input_schema["properties"]["limit"]
+    assert (limit["minimum"], limit["maximum"]) == (1, MAX_LIMIT)  # the assistant sees the limits
+    assert all(refused.is_error and "limit" in refused.content[0].text for refused in limits)
 
 
 def test_search_shares_the_warm_server_when_one_runs(indexed: Path, serve) -> None:

@@ -18,6 +18,7 @@ from aurora.config.layers import HOST_OPTIONS, MODES
 from aurora.errors import UsageError
 from aurora.search.options import (
     CLI_OPTIONS,
+    MAX_LIMIT,
     MCP_OPTIONS,
     REQUEST_OPTIONS,
     SEARCH_OPTIONS,
@@ -28,7 +29,7 @@ from aurora.search.options import (
     request_from,
 )
 from aurora.serve import client, protocol
-from aurora.serve.server import _search_arguments
+from aurora.serve.protocol import search_arguments
 
 #: A value of each kind, as the command line gives it and as the engine receives it.
 SAMPLES: dict[type, tuple[str, Any]] = {int: ("7", 7), float: ("2.5", 2.5), str: ("docs", "docs")}
@@ -67,6 +68,7 @@ def test_the_typer_command_has_exactly_the_table_s_options() -> None:
         if not option.repeated:  # a repeated option's choices are checked per value (test_filters.py)
             assert tuple(getattr(param.type, "choices", ())) == option.choices
         assert getattr(param.type, "min", None) == option.minimum
+        assert getattr(param.type, "max", None) == (option.maximum if option.kind is int else None)
         assert param.is_flag == (option.kind is bool)
 
 
@@ -95,7 +97,7 @@ def test_the_client_sends_the_options_given_and_the_server_accepts_exactly_those
     assert args is not None
     sent = {key: args[key] for key in protocol.OPTION_TYPES if key in args}
     assert set(sent) == set(protocol.OPTION_TYPES)
-    _, options, _, _ = _search_arguments({"query": "q", "options": sent}, Path("/srv"))
+    _, options, _, _ = search_arguments({"query": "q", "options": sent}, Path("/srv"))
     assert options == sent
 
 
@@ -103,14 +105,14 @@ def test_the_client_sends_the_options_given_and_the_server_accepts_exactly_those
 def test_the_server_checks_each_option_s_type(option: SearchOption) -> None:
     wrong = "7" if option.kind is not str or option.repeated else 7
     with pytest.raises(UsageError, match=f"option '{option.name}' has the wrong type"):
-        _search_arguments({"query": "q", "options": {option.name: wrong}}, Path("/srv"))
-    _search_arguments({"query": "q", "options": {option.name: None}}, Path("/srv"))  # None: not given
+        search_arguments({"query": "q", "options": {option.name: wrong}}, Path("/srv"))
+    search_arguments({"query": "q", "options": {option.name: None}}, Path("/srv"))  # None: not given
 
 
 @pytest.mark.parametrize("name", [o.name for o in SEARCH_OPTIONS if o not in SERVER_OPTIONS] + ["shell"])
 def test_the_server_refuses_what_is_not_a_search_request_option(name: str) -> None:
     with pytest.raises(UsageError, match=f"unknown option '{name}'"):
-        _search_arguments({"query": "q", "options": {name: True}}, Path("/srv"))
+        search_arguments({"query": "q", "options": {name: True}}, Path("/srv"))
 
 
 def test_the_mcp_tool_s_schema_has_exactly_the_mcp_options() -> None:
@@ -170,6 +172,18 @@ def test_every_setting_named_is_a_search_setting_whose_default_is_the_option_s()
     assert MODES == next(option for option in SEARCH_OPTIONS if option.name == "mode").choices
 
 
+def test_a_setting_has_the_limits_of_its_option() -> None:
+    """One limit everywhere: `search.limit` in aurora.toml, --limit, the server and MCP all stop at MAX_LIMIT."""
+    for option in SEARCH_OPTIONS:
+        if option.setting is not None and option.maximum is not None:
+            declared = HOST_OPTIONS["search", option.setting]
+            assert declared.maximum == option.maximum, option.name
+            if option.minimum is not None:
+                assert declared.minimum == option.minimum, option.name
+    limit = next(option for option in SEARCH_OPTIONS if option.name == "limit")
+    assert (limit.minimum, limit.maximum) == (1, MAX_LIMIT) == (1, 10_000)
+
+
 def test_a_request_takes_what_is_given_then_the_settings_then_the_defaults() -> None:
     settings = {"limit": 20, "snippet_lines": 0, "wait": "auto", "wait_timeout": 5.0}
     request = request_from({"limit": None, "mode": "hybrid", "backend": "fastembed"}, settings.__getitem__)
@@ -190,7 +204,14 @@ def test_a_request_takes_what_is_given_then_the_settings_then_the_defaults() -> 
     [
         ("  ", {}, "the query is empty"),
         ("x" * 16_385, {}, "the query is too long (16,385 characters; at most 16,384)"),
-        ("q", {"limit": 0}, "--limit must be at least 1 (got 0)"),
+        ("q", {"limit": 0}, "--limit must be at least 1 and at most 10000 (got 0)"),
+        ("q", {"limit": 2**64}, "--limit must be at least 1 and at most 10000 (got 18446744073709551616)"),
+        ("q", {"limit": 2.0}, "--limit must be a whole number (got 2.0)"),
+        ("q", {"limit": True}, "--limit must be a whole number (got True)"),
+        ("q", {"files": 1}, "--files must be true or false (got 1)"),
+        ("q", {"mode": 3}, "--mode must be text (got 3)"),
+        ("q", {"wait_timeout": "5"}, "--wait-timeout must be a number (got '5')"),
+        ("q", {"snippet_lines": -1}, "snippet_lines must be at least 0 and at most 100 (got -1)"),
         ("q", {"wait_timeout": 0.0}, "--wait-timeout must be more than 0 and at most 3600 seconds (got 0)"),
         ("q", {"wait_timeout": -3}, "--wait-timeout must be more than 0 and at most 3600 seconds (got -3)"),
         ("q", {"wait_timeout": float("nan")}, "--wait-timeout must be more than 0 and at most 3600 seconds (got nan)"),

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from test_errors import assert_one_line_error
 
 from aurora.serve import protocol
 from aurora.serve.endpoint import Endpoint
+from aurora.serve.server import WarmServer
 
 QUERY = "refresh auth tokens"
 
@@ -216,22 +217,6 @@ def test_a_1_mb_query_and_an_oversized_request_get_clear_error_replies(indexed: 
     assert raw_request(server.endpoint, search_request(indexed, QUERY))["ok"]
 
 
-def test_a_client_that_sends_nothing_frees_its_worker_after_the_read_timeout(indexed: Path, serve) -> None:
-    from aurora.serve.server import READ_TIMEOUT_S
-
-    write(indexed, {"aurora.toml": "[server]\nworkers = 1\n"})
-    server = serve(indexed)
-    idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    idle.connect(server.endpoint.socket)  # holds the only worker until the read timeout
-    try:
-        started = time.monotonic()
-        assert raw_request(server.endpoint, search_request(indexed, QUERY), timeout=READ_TIMEOUT_S + 20)["ok"]
-        assert time.monotonic() - started >= READ_TIMEOUT_S - 1  # it waited for the silent one to time out
-        assert idle.recv(1) == b""  # which was closed without a word
-    finally:
-        idle.close()
-
-
 def test_an_index_deleted_while_the_server_holds_it(indexed: Path, cli, serve) -> None:
     import shutil
 
@@ -313,36 +298,51 @@ def test_many_clients_at_once(indexed: Path, serve) -> None:
     assert raw_request(server.endpoint, b'{"v": 1, "op": "status"}\n')["status"]["requests"] >= 128
 
 
-def test_a_full_queue_answers_busy_and_the_client_answers_in_process(
-    indexed: Path, cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from aurora.serve import server as server_module
-
-    # The server runs in this process, so that the test can see its slots taken and keep them
-    # taken: the clients that send nothing hold theirs until they close, however slow the machine.
-    monkeypatch.setattr(server_module, "READ_TIMEOUT_S", 3600.0)
-    server = server_module.WarmServer(indexed.resolve(), idle_timeout=0, workers=1)
+@contextlib.contextmanager
+def in_process(server: WarmServer) -> Iterator[WarmServer]:
+    """Run ``server`` in a thread of this process, so that a test can see (and hold) its slots; stop it at the end."""
     serving = threading.Thread(target=server.run, kwargs={"announce": False})
     serving.start()
-    idle: list[socket.socket] = []
     try:
         wait_until(lambda: os.path.exists(server.endpoint.info), "the server's start")
-        for _ in range(server.capacity):  # every slot taken by a client that sends nothing
-            idle.append(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
-            idle[-1].connect(server.endpoint.socket)
-        wait_until(lambda: server.in_flight == server.capacity, "taking every slot")
-        reply = raw_request(server.endpoint, search_request(indexed, QUERY), timeout=30)
-        assert reply == protocol.error_reply("the server is busy", in_process=True)
-        done = cli("search", QUERY, "--json", cwd=indexed)
-        assert json.loads(done.stdout)["answered_by"] == "process"
-        assert "the server is busy; answered in-process" in done.stderr
-        assert server.in_flight == server.capacity  # the busy replies took no slot
+        yield server
     finally:
-        for connection in idle:
-            connection.close()
         server.stop()
         serving.join(timeout=60)
-    assert not serving.is_alive() and server.in_flight == 0
+    assert not serving.is_alive()
+
+
+def test_a_full_queue_answers_busy_and_the_client_answers_in_process(indexed: Path, cli) -> None:
+    # Every slot is taken by a search held inside the server until the test lets it go, however slow the machine.
+    server, release = WarmServer(indexed.resolve(), idle_timeout=0, workers=1), threading.Event()
+    handle = server.handle
+
+    def held(request: dict) -> dict:
+        if request.get("query") == "hold":
+            assert release.wait(120)
+        return handle(request)
+
+    server.handle = held  # type: ignore[method-assign]
+    with in_process(server):
+        holders = [
+            threading.Thread(target=raw_request, args=(server.endpoint, search_request(indexed, "hold"), 180))
+            for _ in range(server.capacity)
+        ]
+        try:
+            for holder in holders:
+                holder.start()
+            wait_until(lambda: server.in_flight == server.capacity, "taking every slot")
+            reply = raw_request(server.endpoint, search_request(indexed, QUERY), timeout=30)
+            assert reply == protocol.error_reply("the server is busy", in_process=True)
+            done = cli("search", QUERY, "--json", cwd=indexed)
+            assert json.loads(done.stdout)["answered_by"] == "process"
+            assert "the server is busy; answered in-process" in done.stderr
+            assert server.in_flight == server.capacity  # the busy replies took no slot
+        finally:
+            release.set()
+            for holder in holders:
+                holder.join(timeout=120)
+    assert server.in_flight == 0
 
 
 def test_indexing_while_serving_never_gives_a_half_updated_answer(project: Path, cli, serve) -> None:
@@ -503,24 +503,3 @@ def test_arguments_the_client_cannot_use_get_the_in_process_answer(indexed: Path
     assert_one_line_error(cli("search", QUERY, "--root", str(indexed / "missing"), cwd=indexed), "no such folder")
     assert_one_line_error(cli("search", QUERY, "--wait-timeout", "inf", cwd=indexed), "--wait-timeout must be more")
     assert cli.json("search", QUERY, "--root", str(indexed / "src"), cwd=indexed)["answered_by"] == "server"
-
-
-def test_stop_and_status_of_a_server_too_busy_to_answer(indexed: Path, cli, serve) -> None:
-    from aurora.serve.server import QUEUE_PER_WORKER
-
-    write(indexed, {"aurora.toml": "[server]\nworkers = 1\n"})
-    server = serve(indexed)
-    idle = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(1 + QUEUE_PER_WORKER)]
-    for connection in idle:
-        connection.connect(server.endpoint.socket)
-    try:
-        # The server accepts connections in order, so the status request finds every slot taken;
-        # should the first silent client's read time out first, the request waits behind the
-        # others and the client gives up: either way the server does not answer.
-        assert_one_line_error(cli("serve", "--status", cwd=indexed), "runs but does not answer")
-        stopped = cli("serve", "--stop", cwd=indexed)  # falls back to SIGTERM
-        assert stopped.returncode == 0 and "stopped the server" in stopped.stdout
-        assert server.process.wait(timeout=60) == 0
-    finally:
-        for connection in idle:
-            connection.close()

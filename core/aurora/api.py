@@ -227,10 +227,13 @@ class Project:
         except BaseException:
             store.close()
             raise
-        try:
-            usage, warning = Usage.open(index_dir(self.root), self.config)
-        except AuroraError as exc:  # losing the usage signal is better than failing the search
-            usage, warning = None, f"ranked without activation: {exc.message}"
+        if store.read_only:  # a shared checkout, a CI cache: searched as it is, nothing recorded
+            usage, warning = None, f"the index in {store.path.parent} is read-only: ranked without activation"
+        else:
+            try:
+                usage, warning = Usage.open(index_dir(self.root), self.config)
+            except AuroraError as exc:  # losing the usage signal is better than failing the search
+                usage, warning = None, f"ranked without activation: {exc.message}"
         flags = "".join(f" {flag} {value}" for flag, value in (("-p", pipeline), ("-b", backend)) if value)
         searcher = Searcher(
             self.root,

@@ -43,6 +43,10 @@ class IndexVersionError(AuroraError):
     """The index was written by another schema version of Aurora."""
 
 
+class NewerIndexError(AuroraError):
+    """The index was written by a newer Aurora: it is kept, not replaced, unless the user asks (``--rebuild``)."""
+
+
 class StaleIndexError(AuroraError):
     """The index was built with other settings than the pipeline now asks for."""
 
@@ -53,6 +57,10 @@ class CorruptIndexError(AuroraError):
 
 class IndexUnavailableError(AuroraError):
     """The index cannot be opened right now (locked, read-only, I/O error); it is not damaged."""
+
+
+class DiskFullError(IndexUnavailableError):
+    """The disk (or the user's quota) filled up while the index was written; the previous index is kept."""
 
 
 class IndexLockedError(AuroraError):

@@ -30,11 +30,22 @@ class Bm25Reader:
         self._data = np.load(directory / "data.csc.index.npy", mmap_mode="r")
         self._indices = np.load(directory / "indices.csc.index.npy", mmap_mode="r")
         self._indptr = np.load(directory / "indptr.csc.index.npy", mmap_mode="r")
+        self._check_shapes()
         vocab_path = directory / VOCAB_FILE
         if not vocab_path.is_file():
             raise FileNotFoundError(f"missing {vocab_path}")
         self._vocab = sqlite3.connect(f"{vocab_path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         self.analyzer = Analyzer.from_dict(settings, self._compound_parts)
+
+    def _check_shapes(self) -> None:
+        """Raise ValueError when the saved arrays disagree (a damaged or mixed-up file), rather than score wrongly.
+
+        Constant time: the ends of the arrays are checked, not every entry; an entry out
+        of range raises IndexError when a query reads it.
+        """
+        ends = (int(self._indptr[0]), int(self._indptr[-1])) if self._indptr.ndim == 1 and len(self._indptr) else None
+        if ends != (0, len(self._data)) or len(self._indices) != len(self._data) or self.num_docs < 0:
+            raise ValueError("the saved BM25 arrays disagree with each other")
 
     def analyze(self, text: str) -> list[str]:
         """Return the index terms of ``text`` to look up (see :meth:`Analyzer.query_terms`)."""

@@ -12,17 +12,20 @@ libraries read the same files, ANN index included. Tables on a LanceDB server or
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from aurora.plugin import BackendNotInstalledError
+from aurora.plugin import AuroraError, BackendNotInstalledError
 
 #: Row ids per ``IN (...)`` filter.
 _BATCH = 1000
+#: The last bytes of every Lance data file.
+LANCE_MAGIC = b"LANC"
 #: URI schemes of a LanceDB server or cloud database, which only LanceDB can read.
 SERVER_SCHEMES = ("db://",)
 
@@ -83,13 +86,13 @@ def _create(uri: str, name: str, dimension: int) -> Any:
             pa.field("vector", pa.list_(pa.float32(), dimension)),
         ]
     )
+    # The host asks to create only when it fills the table again from nothing: a table
+    # left there (damaged, or of an earlier record) is replaced by an empty one.
     try:
-        return db.open_table(name)
-    except ValueError:  # "Table ... was not found"
-        return db.create_table(name, schema=schema)
-    except Exception:  # unreadable: the host asks to create only when it rebuilds the table
         db.drop_table(name)
-        return db.create_table(name, schema=schema)
+    except Exception:  # not there (each LanceDB version says it its own way)
+        pass
+    return db.create_table(name, schema=schema)
 
 
 class _LanceReader:
@@ -100,12 +103,34 @@ class _LanceReader:
         path = f"{uri.rstrip('/')}/{name}.lance"
         if "://" not in uri and not Path(path).is_dir():
             raise FileNotFoundError(f"no vector table {name} at {uri}")
+        self._where = f"the vector table {name} at {uri}"
         try:
             self._dataset = lance.dataset(path)
         except Exception as exc:  # Lance raises ValueError for both a missing and a damaged table
             if "was not found" in str(exc):
                 raise FileNotFoundError(f"no vector table {name} at {uri}") from None
             raise OSError(f"cannot open the vector store at {uri}: {exc}") from exc
+        if "://" not in uri:
+            self._check_data_files(Path(path))
+
+    def _check_data_files(self, folder: Path) -> None:
+        """Raise OSError when a data file is missing or its size is not the one recorded (truncated, replaced).
+
+        One ``stat`` per file: a table whose manifest reads fine can still have lost its
+        data, which Lance would only report at the first query.
+        """
+        for fragment in self._dataset.get_fragments():
+            for data_file in fragment.metadata.files:
+                path = folder / "data" / data_file.path
+                expected = getattr(data_file, "file_size_bytes", None)
+                try:
+                    size = path.stat().st_size
+                except OSError as exc:
+                    raise OSError(f"{self._where} is damaged: {data_file.path}: {exc.strerror}") from None
+                if expected is not None and size != expected:
+                    raise OSError(f"{self._where} is damaged: {data_file.path} holds {size} bytes, not {expected}")
+                if _tail(path, len(LANCE_MAGIC)) != LANCE_MAGIC:
+                    raise OSError(f"{self._where} is damaged: {data_file.path} does not end as a Lance file does")
 
     def _current(self) -> Any:
         """Return the dataset at its latest version (another process may have written since)."""
@@ -136,6 +161,14 @@ class _LanceReader:
     def has_vector_index(self) -> bool:
         """Return whether the vector column has an index."""
         return any("vector" in index.field_names for index in self._current().describe_indices())
+
+
+def _tail(path: Path, size: int) -> bytes:
+    """Return the last ``size`` bytes of the file at ``path`` (fewer when it is shorter)."""
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        handle.seek(max(0, handle.tell() - size))
+        return handle.read()
 
 
 class _LanceDBReader:
@@ -174,6 +207,22 @@ class _LanceDBReader:
 _Reader = _LanceReader | _LanceDBReader
 
 
+def _reading(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Report what the libraries raise for unreadable data (Arrow, Lance and I/O errors alike) as one OSError."""
+
+    @functools.wraps(method)
+    def read(self: LanceVectorStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except AuroraError:
+            raise
+        except Exception as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise OSError(f"the vector table {self._name} at {self._uri} cannot be read: {reason}") from exc
+
+    return read
+
+
 class LanceVectorStore:
     """One table of chunk vectors, compared by cosine similarity: written with LanceDB, read with Lance."""
 
@@ -199,11 +248,13 @@ class LanceVectorStore:
             self._table = _open_with_lancedb(self._uri, self._name)
         return self._table
 
+    @_reading
     def rows(self) -> dict[int, str]:
         """Return every stored chunk id with its content hash."""
         data = self._reader.scan(["id", "content_hash"])
         return dict(zip(data["id"].to_pylist(), data["content_hash"].to_pylist(), strict=True))
 
+    @_reading
     def vectors_for(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Return a stored vector for each of ``hashes`` that has one."""
         found: dict[str, np.ndarray] = {}
@@ -249,6 +300,7 @@ class LanceVectorStore:
             self._writer.create_index("vector", config=IvfHnswSq(distance_type="cosine"))
         self._writer.optimize(cleanup_older_than=timedelta(hours=1))
 
+    @_reading
     def search(self, vector: Any, limit: int) -> list[tuple[int, str, float]]:
         """Return up to ``limit`` (chunk id, content hash, cosine similarity), most similar first."""
         data = self._reader.nearest(
@@ -261,11 +313,13 @@ class LanceVectorStore:
             )
         ]
 
+    @_reading
     def count(self) -> int:
         """Return the number of stored vectors."""
         return self._reader.count()
 
     @property
+    @_reading
     def indexed(self) -> bool:
         """Whether the table has an ANN index (below ``ann_threshold`` rows it is searched by brute force)."""
         return self._reader.has_vector_index()

@@ -23,7 +23,7 @@ from aurora import __version__
 from aurora.cli import console
 from aurora.cli.extensions import PluginCommandGroup
 from aurora.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NO_RESULTS, AuroraError
-from aurora.search.options import CLI_OPTIONS, SearchOption, with_option_parameters
+from aurora.search.options import CLI_OPTIONS, MAX_LIMIT, SearchOption, with_option_parameters
 
 if TYPE_CHECKING:
     from aurora.api import Project
@@ -75,7 +75,14 @@ def _typer_option(option: SearchOption) -> Any:
         kind = Literal[option.choices]
     if _cli_default(option) is None:
         kind = kind | None
-    declared = typer.Option(*option.flags, help=option.help, min=option.minimum, metavar=option.metavar, parser=parser)
+    declared = typer.Option(
+        *option.flags,
+        help=option.help,
+        min=option.minimum,
+        max=option.maximum if option.kind is int else None,  # a float's limits: check_request, with its unit
+        metavar=option.metavar,
+        parser=parser,
+    )
     return Annotated[kind, declared]
 
 
@@ -125,7 +132,7 @@ def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     table = [header, *rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        console.line("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def _version(value: bool) -> None:
@@ -219,7 +226,7 @@ def _print_index_report(project: Project, report: IndexReport, verbose: bool) ->
     if len(shown) < len(report.warnings):
         console.warn(f"... and {len(report.warnings) - len(shown):,} more (see --verbose)")
     where = "" if project.root == Path.cwd().resolve() else f"{project.root}: "
-    print(where + report.summary())
+    console.line(where + report.summary())
 
 
 @models_app.callback(invoke_without_command=True)
@@ -271,11 +278,11 @@ def models_fetch(
     role = project.pipeline(pipeline, backend).semantic(index_dir(project.root))
     location = vectors.locate(project.host, role)
     if location is None:
-        print(f"downloading {role.model_id} with {role.embedder.name} ...", file=sys.stderr)
+        print(f"downloading {console.visible(role.model_id)} with {role.embedder.name} ...", file=sys.stderr)
         vectors.load_embedder(project.host, role, None)
         location = vectors.locate(project.host, role)
     where = f"{location.source}: {location.path}" if location else "in the library's own cache"
-    print(f"{role.model_id} ({role.embedder.name}) is on this machine, {where}")
+    console.line(f"{role.model_id} ({role.embedder.name}) is on this machine, {where}")
 
 
 @app.command()
@@ -320,7 +327,7 @@ def feedback(
         return
     for m in marked:
         symbol = f"  {m.chunk.symbol}" if m.chunk.symbol else ""
-        print(
+        console.line(
             f"marked {m.chunk.path}:{m.chunk.line_start}-{m.chunk.line_end}{symbol}  (activation {m.probability:.2f})"
         )
 
@@ -350,7 +357,7 @@ def read(
         return
     for warning in passage.warnings:
         console.warn(warning)
-    sys.stdout.write(passage.text + "\n")
+    console.line(passage.text)
     if passage.truncated:
         from aurora.activation.reading import MAX_BYTES, MAX_LINES
 
@@ -365,7 +372,7 @@ def read(
 @_guarded
 def stats(
     root: Annotated[Path | None, typer.Option("--root", help="Indexed folder [default: found upwards].")] = None,
-    top: Annotated[int, typer.Option("--top", min=0, help="Most active chunks to list.")] = 10,
+    top: Annotated[int, typer.Option("--top", min=0, max=MAX_LIMIT, help="Most active chunks to list.")] = 10,
     json_output: JsonOption = False,
 ) -> None:
     """Show the index: files, chunks, size on disk, embedding models and the most used chunks."""
@@ -376,19 +383,19 @@ def stats(
         console.print_json(document)
         return
     sizes = document["size_bytes"]
-    print(f"index      {document['root']}")
-    print(f"files      {document['files']:,}   chunks {document['chunks']:,}")
+    console.line(f"index      {document['root']}")
+    console.line(f"files      {document['files']:,}   chunks {document['chunks']:,}")
     parts = ", ".join(f"{name} {_megabytes(size)}" for name, size in sizes.items() if name != "total" and size)
-    print(f"on disk    {_megabytes(sizes['total'])} ({parts})")
+    console.line(f"on disk    {_megabytes(sizes['total'])} ({parts})")
     for model in document["models"]:
-        print(f"model      {model_text(model, document['chunks'])}")
+        console.line(f"model      {model_text(model, document['chunks'])}")
     if not document["models"]:
-        print("model      none (lexical only)")
-    print(f"accesses   {document['accesses']:,} recorded")
+        console.line("model      none (lexical only)")
+    console.line(f"accesses   {document['accesses']:,} recorded")
     for item in document["most_active"]:
         ago = _ago(item["last_access_s_ago"])
         count = f"{item['accesses']:g} access" + ("" if item["accesses"] == 1 else "es")
-        print(f"  {item['probability']:.2f}  {item['chunk']}  ({count}, last {ago} ago)")
+        console.line(f"  {item['probability']:.2f}  {item['chunk']}  ({count}, last {ago} ago)")
 
 
 def _megabytes(size: int) -> str:
@@ -488,13 +495,13 @@ def serve(
             raise UsageError("--status and --stop do not go together")
         if stop:
             stopped = stop_server(endpoint)
-            print(f"stopped the server of {project.root}" if stopped else f"no server runs for {project.root}")
+            console.line(f"stopped the server of {project.root}" if stopped else f"no server runs for {project.root}")
             return
         document = server_status(endpoint)
         if json_output:
             console.print_json(document)
         elif document is None:
-            print(f"no server runs for {project.root}")
+            console.line(f"no server runs for {project.root}")
         else:
             _print_server_status(document)
         if document is None:
@@ -518,14 +525,14 @@ def serve(
 
 
 def _print_server_status(document: dict[str, Any]) -> None:
-    print(f"server     pid {document['pid']}, up {_ago(document['uptime_s'])}, for {document['root']}")
-    print(f"socket     {document['socket']}" + (f"   http {document['http']}" if document.get("http") else ""))
-    print(f"requests   {document['requests']:,} ({document['errors']:,} errors), {document['workers']} workers")
+    console.line(f"server     pid {document['pid']}, up {_ago(document['uptime_s'])}, for {document['root']}")
+    console.line(f"socket     {document['socket']}" + (f"   http {document['http']}" if document.get("http") else ""))
+    console.line(f"requests   {document['requests']:,} ({document['errors']:,} errors), {document['workers']} workers")
     idle = document["idle_timeout_s"]
-    print(f"memory     {document['rss_mb']} MB   idle stop {'never' if not idle else _ago(idle)}")
+    console.line(f"memory     {document['rss_mb']} MB   idle stop {'never' if not idle else _ago(idle)}")
     for model in document["models"]:
         took = f", loaded in {model['load_s']:.2f} s" if model["load_s"] is not None else ""
-        print(f"model      {model['model']}: {model['state']}{took}")
+        console.line(f"model      {model['model']}: {model['state']}{took}")
 
 
 @app.command()
@@ -626,7 +633,7 @@ def evaluate(
     if json_output:
         console.print_json(report.to_dict())
     else:
-        print(report.text())
+        console.line(report.text())
 
 
 @plugins_app.command("list")
@@ -667,11 +674,11 @@ def config_show(
             }
         )
         return
-    print(f"# root: {project.root}")
-    print(f"# sources, lowest precedence first: {'; '.join(project.config.sources)}")
+    console.line(f"# root: {project.root}")
+    console.line(f"# sources, lowest precedence first: {'; '.join(project.config.sources)}")
     width = max(len(f"{key} = {json.dumps(value)}") for key, value, _ in rows)
     for key, value, source in rows:
-        print(f"{key} = {json.dumps(value)}".ljust(width) + f"  # {source}")
+        console.line(f"{key} = {json.dumps(value)}".ljust(width) + f"  # {source}")
 
 
 def main() -> None:

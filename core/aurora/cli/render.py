@@ -4,6 +4,8 @@ Two text formats: the default (a header per result, then its snippet) and ``--vi
 (``path:line:column:text``, one line per result). On a terminal with colour on, result
 paths are OSC 8 hyperlinks to the file (``file://``; with ``#LINE`` on kitty, which opens
 files at a line). ``--json`` is ``json.dumps`` of the response and never comes here.
+What comes from the repository (paths, symbols, lines) is shown with its control
+characters escaped (:func:`aurora.cli.console.visible`), coloured or not.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from aurora.cli.console import visible
 from aurora.search.results import SearchResponse, SearchResult
 from aurora.search.snippets import SnippetLine
 
@@ -67,7 +70,7 @@ def results_vimgrep(response: SearchResponse, cwd: Path) -> str:
             lines.append(f"{shown}:{result.chunk.line_start}:1:{result.chunk.text.partition(chr(10))[0].rstrip()}")
         else:
             lines.append(f"{shown}:{line.number}:{line.column}:{line.text}")
-    return "".join(f"{line}\n" for line in lines)
+    return "".join(f"{visible(line)}\n" for line in lines)
 
 
 def _shown_paths(response: SearchResponse, cwd: Path) -> list[tuple[SearchResult, Path, str]]:
@@ -92,12 +95,12 @@ def _hyperlink(path: Path, line: int) -> str:
 
 def _result_text(result: SearchResult, path: str, files: bool, color: bool, link: str | None = None) -> str:
     chunk = result.chunk
-    shown = _paint(path, "path", color)
+    shown = _paint(visible(path), "path", color)
     if link is not None:
         shown = f"\x1b]8;;{link}\x1b\\{shown}\x1b]8;;\x1b\\"
     header = f"{shown}:{_paint(f'{chunk.line_start}-{chunk.line_end}', 'lines', color)}"
     if chunk.symbol:
-        header += f"  {_paint(chunk.symbol, 'symbol', color)}"
+        header += f"  {_paint(visible(chunk.symbol), 'symbol', color)}"
     header += f"  {_paint(f'{result.score:.3f}', 'score', color)}"
     if files and result.matches > 1:
         header += f"  ({result.matches} matching chunks)"
@@ -128,13 +131,14 @@ def _explain_text(result: SearchResult) -> str:
 
 
 def _highlight(line: SnippetLine, color: bool) -> str:
+    """Return a snippet line, shown with :func:`visible` characters, its matches painted."""
     if not color or not line.spans:
-        return line.text
+        return visible(line.text)
     pieces, cursor = [], 0
     for start, end in line.spans:
-        pieces += [line.text[cursor:start], _paint(line.text[start:end], "match", color)]
+        pieces += [visible(line.text[cursor:start]), _paint(visible(line.text[start:end]), "match", color)]
         cursor = end
-    pieces.append(line.text[cursor:])
+    pieces.append(visible(line.text[cursor:]))
     return "".join(pieces)
 
 

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from aurora.activation.usage import HISTORY_NAME
 from aurora.common.layout import DATABASE_NAME, LEXICAL_DIRNAME, index_dir
+from aurora.errors import UsageError
 from aurora.index.store import Store
+from aurora.search.options import MAX_LIMIT
 from aurora.semantic import vectors
 from aurora.semantic.coverage import Coverage, measure
 
@@ -17,7 +19,12 @@ if TYPE_CHECKING:
 
 
 def index_stats(project: Project, top: int) -> dict[str, Any]:
-    """Return the statistics of ``project``'s index as a JSON-ready document (docs/json-output.md)."""
+    """Return the statistics of ``project``'s index as a JSON-ready document (docs/json-output.md).
+
+    ``top``: how many of the most used chunks to list, from 0 to as many as a search shows (``MAX_LIMIT``).
+    """
+    if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= MAX_LIMIT:
+        raise UsageError(f"--top must be a whole number from 0 to {MAX_LIMIT:,} (got {top!r})")
     folder = index_dir(project.root)
     store = Store.open(folder / DATABASE_NAME)
     try:

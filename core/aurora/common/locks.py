@@ -88,8 +88,11 @@ class ProcessLock:
         """Write the holder into the lock file just taken (filelock's ``on_acquired``; the descriptor is its own)."""
         self._descriptor = descriptor
         if self.holder:
-            os.ftruncate(descriptor, 0)
-            os.pwrite(descriptor, self.holder.encode("utf-8"), 0)
+            try:
+                os.ftruncate(descriptor, 0)
+                os.pwrite(descriptor, self.holder.encode("utf-8"), 0)
+            except OSError:  # a full disk: the lock is held all the same, only its holder goes unsaid
+                pass
 
 
 def _recorded_holder(path: str) -> str | None:

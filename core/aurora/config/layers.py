@@ -28,7 +28,7 @@ from aurora.common.untrusted import UntrustedFileError, read_regular
 from aurora.config.validation import check_value
 from aurora.errors import ConfigError
 from aurora.host.contract import Option
-from aurora.search.options import MODES
+from aurora.search.options import MAX_LIMIT, MAX_SNIPPET_LINES, MAX_WAIT_S, MODES
 
 Key = tuple[str, ...]
 
@@ -57,15 +57,17 @@ HOST_OPTIONS: dict[Key, Option] = {
         list,
     ),
     ("index", "fallback_chunker"): Option("windows", "chunker plugin for files no listed chunker handles"),
-    ("search", "limit"): Option(10, "results to show", int, minimum=1, maximum=10_000),
-    ("search", "snippet_lines"): Option(3, "snippet lines per result", int, minimum=0, maximum=100),
+    ("search", "limit"): Option(10, "results to show", int, minimum=1, maximum=MAX_LIMIT),
+    ("search", "snippet_lines"): Option(3, "snippet lines per result", int, minimum=0, maximum=MAX_SNIPPET_LINES),
     ("search", "wait"): Option(
         "auto",
         "wait for a model that is still loading: true, false, or auto (when it loaded quickly before)",
         object,
         choices=("auto", True, False),
     ),
-    ("search", "wait_timeout"): Option(60.0, "seconds to wait for a loading model", float, minimum=0.1, maximum=3600),
+    ("search", "wait_timeout"): Option(
+        60.0, "seconds to wait for a loading model", float, minimum=0.1, maximum=MAX_WAIT_S
+    ),
     ("activation", "enabled"): Option(True, "rank recently and often used chunks higher", bool),
     # A shown result is not a use: record_top 0. In bench/activation.py's sessions (a query a minute; for every other
     # query the relevant results shown are read) reads alone beat activation off over all queries by 0.9, 1.6 and 2.6

@@ -8,22 +8,26 @@ rebuild: :mod:`aurora.index.lexical`), and commits. Ctrl-C or a kill at any poin
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aurora.cli.progress import Progress
+from aurora.common.atomic import write_text_atomically
 from aurora.common.layout import DATABASE_NAME, LEXICAL_DIRNAME, LOCK_NAME, index_dir
 from aurora.common.locks import LockHeld, ProcessLock
 from aurora.common.private import private_folder
-from aurora.common.sqlite import COMPANION_SUFFIXES
+from aurora.common.sqlite import COMPANION_SUFFIXES, Problem, classify, disk_full
 from aurora.config.layers import Config
 from aurora.errors import (
     AuroraError,
@@ -31,6 +35,7 @@ from aurora.errors import (
     IndexInterruptedError,
     IndexLockedError,
     IndexVersionError,
+    NewerIndexError,
     NoIndexError,
 )
 from aurora.host.contract import ChunkSettings, Embedder
@@ -40,7 +45,7 @@ from aurora.index import lexical
 from aurora.index.chunking import Chunkers, load_chunkers
 from aurora.index.languages import language_of
 from aurora.index.sources import SourceFile, read_file
-from aurora.index.store import FileState, Store
+from aurora.index.store import FileState, Store, database_error
 from aurora.index.walker import FoundFile, Skipped, WalkSettings, walk
 from aurora.semantic import vectors
 
@@ -48,6 +53,14 @@ from aurora.semantic import vectors
 CHUNKING_KEY = "chunking"
 #: Seconds a run waits for the index's write lock before saying who holds it.
 LOCK_PATIENCE_S = 2.0
+#: Where a database that is replaced is moved (``aurora.db.previous``), replacing an earlier one.
+ASIDE_SUFFIX = ".previous"
+#: The errno values of a full disk or quota.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+#: How numpy reports a write cut short by a full disk (an OSError without errno).
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+#: The errno values of a folder or file this process may not write.
+_NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 @dataclass
@@ -207,19 +220,22 @@ def _run(
     """Lock ``folder``, apply the changes and refresh derived indexes in one transaction."""
     pipeline.require_lexical()
     started = time.perf_counter()
-    try:
+    with _write_errors(folder, any_os_error=True):
         private_folder(folder)  # the owner's only, tightened if an older one was wider
         _keep_out_of_git(folder)
-    except OSError as exc:
-        raise _unwritable(folder, exc) from None
     lexical_folder = folder / LEXICAL_DIRNAME
-    with _exclusive_lock(folder / LOCK_NAME):
-        store = _open_for_writing(folder, report)
+    with _exclusive_lock(folder / LOCK_NAME), _write_errors(folder):
+        store = _open_for_writing(folder, report, rebuild)
         try:
-            with store.transaction():
-                before = lexical.live(store)
-                apply(store)
-                _refresh_lexical(store, pipeline, host, progress, report, lexical_folder, before, rebuild)
+            before = lexical.live(store)
+            lexical.prune(lexical_folder, keep={generation for _, generation in before.values()})  # a failed run's
+            try:
+                with store.transaction():
+                    apply(store)
+                    _refresh_lexical(store, pipeline, host, progress, report, lexical_folder, before, rebuild)
+            except BaseException:  # what this run built is not recorded: give its space back at once
+                lexical.prune(lexical_folder, keep={generation for _, generation in before.values()})
+                raise
             live = {generation for _, generation in lexical.live(store).values()}
             lexical.prune(lexical_folder, keep=live | {generation for _, generation in before.values()})
             if pipeline.has_embedder:
@@ -236,7 +252,8 @@ def _run(
             counts = store.counts()
         finally:
             store.close()
-            private_folder(folder)  # what the libraries wrote meanwhile follows the umask
+            with suppress(OSError):  # a full disk: the error that stopped the run says more
+                private_folder(folder)  # what the libraries wrote meanwhile follows the umask
     report.files, report.chunks = counts["files"], counts["chunks"]
     report.elapsed_s = time.perf_counter() - started
 
@@ -272,9 +289,12 @@ def _refresh_lexical(
             lexical.forget(store, key)
     for key, role in roles.items():
         current_spec = key in before and before[key][0] == role.spec
-        if current_spec and not chunks_changed:
+        found = lexical.damage(folder, before[key][1]) if current_spec and not rebuild else None
+        if found is not None:
+            report.warnings.append(f"the {role.plugin.name} index was damaged ({found}); built it again")
+        elif current_spec and not chunks_changed:
             continue
-        if current_spec and not rebuild and lexical.update(store, host, role, folder, before[key][1]):
+        elif current_spec and not rebuild and lexical.update(store, host, role, folder, before[key][1]):
             report.lexical_updated = True
             continue
         with progress.task(f"Building the {role.plugin.name} index", unit=""):
@@ -387,19 +407,63 @@ def _store_source(store: Store, source: SourceFile, old: FileState | None, repor
         report.added += 1
 
 
-def _open_for_writing(folder: Path, report: IndexReport) -> Store:
-    """Open the store, or create it; an unreadable or older-schema store is recreated."""
+def _open_for_writing(folder: Path, report: IndexReport, rebuild: bool) -> Store:
+    """Open the store, or create it.
+
+    A store that is damaged, holds no index or has an older schema is moved aside and
+    created again (the next steps fill it from the files); one of a newer schema is
+    replaced only when ``rebuild`` asks for it.
+    """
     path = folder / DATABASE_NAME
     try:
         return Store.open(path)
     except NoIndexError:
-        pass
+        return Store.create(path)
+    except NewerIndexError as exc:
+        if not rebuild:
+            raise
+        report.recreated = exc.message
     except (IndexVersionError, CorruptIndexError) as exc:
         report.recreated = exc.message
-        for suffix in ("", *COMPANION_SUFFIXES):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        shutil.rmtree(folder / LEXICAL_DIRNAME, ignore_errors=True)
+    _move_aside(path)
+    shutil.rmtree(folder / LEXICAL_DIRNAME, ignore_errors=True)
     return Store.create(path)
+
+
+def _move_aside(path: Path) -> None:
+    """Move the database at ``path`` and its companion files to ``<name>.previous``, replacing an earlier one.
+
+    Kept for a look at what went wrong, in the same private folder; a companion left
+    by SQLite (``-wal``, ``-shm``) goes with its file, never with the new one.
+    """
+    aside = Path(f"{path}{ASIDE_SUFFIX}")
+    for suffix in ("", *COMPANION_SUFFIXES):
+        source, target = Path(f"{path}{suffix}"), Path(f"{aside}{suffix}")
+        if source.exists():
+            os.replace(source, target)
+        else:
+            target.unlink(missing_ok=True)
+
+
+@contextmanager
+def _write_errors(folder: Path, any_os_error: bool = False) -> Iterator[None]:
+    """Turn what the system says while the index is written into one clear error: a full disk, a folder not writable.
+
+    SQLite errors are turned too (a damaged page found while writing, a lock). Other
+    :class:`OSError` pass unchanged, unless ``any_os_error`` (the folder cannot be made).
+    """
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if classify(exc) is Problem.FULL:
+            raise _disk_full(folder) from None
+        raise database_error(folder / DATABASE_NAME, exc) from None
+    except OSError as exc:
+        if exc.errno in _DISK_FULL or (exc.errno is None and _SHORT_WRITE.search(str(exc))):
+            raise _disk_full(folder) from None
+        if any_os_error or exc.errno in _NOT_WRITABLE:
+            raise _unwritable(folder, exc) from None
+        raise
 
 
 @contextmanager
@@ -418,18 +482,30 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
             hint="wait for that `aurora index` to finish",
         ) from None
     except OSError as exc:
-        raise _unwritable(path.parent, exc) from None
+        raise (_disk_full(path.parent) if exc.errno in _DISK_FULL else _unwritable(path.parent, exc)) from None
     try:
         yield
     finally:
         lock.release()
 
 
+def _disk_full(folder: Path) -> AuroraError:
+    return disk_full(folder, hint="free some space, then run `aurora index` again")
+
+
 def _unwritable(folder: Path, exc: OSError) -> AuroraError:
     return AuroraError(f"cannot write the index in {folder}: {exc.strerror}", hint="index a folder you can write to")
 
 
+_GITIGNORE = "# Aurora's index; rebuild it with `aurora index`.\n*\n"
+
+
 def _keep_out_of_git(folder: Path) -> None:
+    """Write (or repair) the ``.gitignore`` that keeps the index out of the project's repository."""
     ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# Aurora's index; rebuild it with `aurora index`.\n*\n", encoding="utf-8")
+    try:
+        if ignore.read_text(encoding="utf-8", errors="replace") == _GITIGNORE:
+            return
+    except FileNotFoundError:
+        pass
+    write_text_atomically(ignore, _GITIGNORE)

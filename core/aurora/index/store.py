@@ -7,6 +7,7 @@ the previous index intact.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from typing import NamedTuple
 
 from aurora.common import sqlite
 from aurora.common.private import private_file, private_folder
-from aurora.errors import AuroraError, IndexVersionError, NoIndexError
+from aurora.errors import AuroraError, CorruptIndexError, IndexVersionError, NewerIndexError, NoIndexError
 from aurora.host.contract import Chunk
 
 SCHEMA_VERSION = 2
@@ -97,31 +98,54 @@ class NewChunk(NamedTuple):
     content_hash: str
 
 
+#: What a search says to do about a damaged index: `aurora index` repairs what it finds damaged.
+REPAIR_HINT = "run `aurora index` to repair it (`aurora index --rebuild` rebuilds everything)"
+
+
 def database_error(path: Path, exc: sqlite3.DatabaseError) -> AuroraError:
-    """Return the user's error for an SQLite error on the index database (damaged: rebuild it)."""
-    return sqlite.database_error("the index database", path, exc, damaged_hint="run `aurora index --rebuild`")
+    """Return the user's error for an SQLite error on the index database (damaged: `aurora index` repairs it)."""
+    return sqlite.database_error("the index database", path, exc, damaged_hint=REPAIR_HINT)
 
 
 class Store:
-    """Access to one index database."""
+    """Access to one index database.
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    ``read_only`` is true for an index this process cannot write (a read-only mount, a
+    shared checkout): it is opened for reading only, and nothing may be recorded in it.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, read_only: bool = False) -> None:
         self._db = connection
         self.path = path
+        self.read_only = read_only
 
     # --- opening -------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path) -> Store:
-        """Open an existing index for reading and writing; raise a clear error if unusable."""
+        """Open an existing index (for reading only when it cannot be written); raise a clear error if unusable.
+
+        A file that holds no Aurora index (empty, or another program's database) raises
+        :class:`CorruptIndexError`; one written by a newer Aurora :class:`NewerIndexError`.
+        """
         if not path.is_file():
             raise NoIndexError(f"no index at {path.parent.parent}", hint="run `aurora index` in the project root first")
-        store = cls(cls._connect(path), path)
-        version = store._schema_version()
-        if version in _UPGRADES:
-            version = store._upgrade()
+        read_only = not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+        store = cls(cls._connect_read_only(path) if read_only else cls._connect(path), path, read_only)
+        try:
+            version = store._schema_version()
+            if version in _UPGRADES:
+                version = store._upgrade()
+        except BaseException:
+            store.close()
+            raise
         if version != SCHEMA_VERSION:
             store.close()
+            if version is not None and version > SCHEMA_VERSION:
+                raise NewerIndexError(
+                    f"this index was made by a newer Aurora (schema {version}; this one reads {SCHEMA_VERSION})",
+                    hint="upgrade Aurora, or pass --rebuild to `aurora index` to replace it",
+                )
             raise IndexVersionError(
                 f"the index at {path.parent} has schema version {version}; this Aurora needs {SCHEMA_VERSION}",
                 hint="run `aurora index` to rebuild it",
@@ -134,9 +158,13 @@ class Store:
         private_folder(path.parent)
         private_file(path)
         store = cls(cls._connect(path), path)
-        store._db.executescript(
-            f"BEGIN; {_SCHEMA} INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
-        )
+        try:
+            store._db.executescript(
+                f"BEGIN; {_SCHEMA} INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
+            )
+        except sqlite3.DatabaseError as exc:
+            store.close()
+            raise database_error(path, exc) from None
         return store
 
     @staticmethod
@@ -150,12 +178,42 @@ class Store:
             raise database_error(path, exc) from None
         return db
 
+    @staticmethod
+    def _connect_read_only(path: Path) -> sqlite3.Connection:
+        """Open a database this process cannot write, without writing anything.
+
+        SQLite reads a WAL database in a read-only folder only when its ``-shm`` file is
+        there; otherwise the file is opened as immutable (nobody can be writing it here).
+        """
+        error: sqlite3.DatabaseError | None = None
+        for mode in ("ro", "ro&immutable=1"):
+            try:
+                db = sqlite3.connect(
+                    f"{path.as_uri()}?mode={mode}", uri=True, isolation_level=None, timeout=30, check_same_thread=False
+                )
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return db
+            except sqlite3.DatabaseError as exc:
+                error = exc
+        assert error is not None
+        raise database_error(path, error) from None
+
     def _schema_version(self) -> int | None:
         try:
+            if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
+                raise CorruptIndexError(
+                    f"the index database {self.path} holds no Aurora index (it is empty or another program's)",
+                    hint=REPAIR_HINT,
+                )
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise database_error(self.path, exc) from None
-        return int(row[0]) if row else None
+        try:
+            return int(row[0]) if row else None
+        except ValueError:
+            raise CorruptIndexError(
+                f"the index database {self.path} records no valid schema version ({row[0]!r})", hint=REPAIR_HINT
+            ) from None
 
     def _upgrade(self) -> int | None:
         """Bring an older schema up to date in place and return the version reached.
@@ -187,10 +245,14 @@ class Store:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # a COMMIT that failed (a full disk) leaves it open
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the original error says more
             raise
-        self._db.execute("COMMIT")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -5,13 +5,15 @@ syntax, deeper files win) and in the folders above the root up to the enclosing 
 repository's top, that repository's ``.git/info/exclude``, and the configured
 ``index.exclude`` patterns; skips hidden entries and symbolic links unless asked to
 follow them, and files above the size limit. Unreadable folders, broken links and symlink loops are
-yielded as :class:`Skipped` entries instead of raising.
+yielded as :class:`Skipped` entries instead of raising, and so is a walk that found no file because
+every one was left out (all ignored, hidden or links), which would otherwise look like an empty folder.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,12 @@ from aurora.common.untrusted import UntrustedFileError, read_regular
 MAX_IGNORE_FILE_BYTES = 1_048_576
 ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".aurora", "__pycache__"})
 IGNORE_FILES = (".gitignore", ".auroraignore")
+#: Why entries were left out, as :func:`walk` says it when it found no file at all.
+LEFT_OUT = {
+    "ignored": "ignored by .gitignore, .auroraignore or [index] exclude",
+    "hidden": "hidden ([index] hidden = true indexes them)",
+    "link": "a symbolic link ([index] follow_symlinks = true follows them)",
+}
 
 
 @dataclass(frozen=True)
@@ -68,14 +76,29 @@ class _Rules:
 
 
 def walk(root: Path, settings: WalkSettings) -> Iterator[FoundFile | Skipped]:
-    """Yield every file under ``root`` that is not ignored, in sorted order, and every skip."""
+    """Yield every file under ``root`` that is not ignored, in sorted order, and every skip.
+
+    When no file is found but entries were left out, the last item is a :class:`Skipped`
+    for ``root`` itself saying why (:func:`nothing_found`).
+    """
     rules, unread = _rules_above(root)
     yield from unread
     if settings.exclude:
         rules.append(_Rules("", pathspec.GitIgnoreSpec.from_lines(settings.exclude)))
     root_stat = os.stat(root)
     real_root = root.resolve()
-    yield from _walk_dir(root, "", rules, settings, {(root_stat.st_dev, root_stat.st_ino)}, real_root)
+    left_out: Counter[str] = Counter()
+    found = False
+    for item in _walk_dir(root, "", rules, settings, {(root_stat.st_dev, root_stat.st_ino)}, real_root, left_out):
+        found = found or isinstance(item, FoundFile)
+        yield item
+    if not found and left_out:
+        yield Skipped(str(root), nothing_found(left_out))
+
+
+def nothing_found(left_out: Counter[str]) -> str:
+    """Say that a walk found no file to index, and why: the reasons of :data:`LEFT_OUT` counted in ``left_out``."""
+    return "no files to index: every file here is " + " or ".join(LEFT_OUT[why] for why in LEFT_OUT if left_out[why])
 
 
 def _walk_dir(
@@ -85,7 +108,9 @@ def _walk_dir(
     settings: WalkSettings,
     ancestors: set[tuple[int, int]],
     real_root: Path,
+    left_out: Counter[str],
 ) -> Iterator[FoundFile | Skipped]:
+    """Yield the files and skips under ``folder`` (``rel`` from the root); count what is left out in ``left_out``."""
     found, unread = _rules_in(folder, rel, real_root)
     yield from unread
     rules = rules + found
@@ -98,7 +123,10 @@ def _walk_dir(
     for entry in entries:
         name = entry.name
         path = f"{rel}/{name}" if rel else name
-        if name in ALWAYS_SKIPPED_DIRS or (name.startswith(".") and not settings.hidden):
+        if name in ALWAYS_SKIPPED_DIRS:
+            continue
+        if name.startswith(".") and not settings.hidden:
+            left_out["hidden"] += name not in IGNORE_FILES  # an ignore file is a rule, not content
             continue
         if not _is_utf8(path):
             yield Skipped(path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"), _BAD_NAME)
@@ -107,6 +135,7 @@ def _walk_dir(
         try:
             is_link = entry.is_symlink()
             if is_link and not settings.follow_symlinks:
+                left_out["link"] += 1
                 continue
             if is_link and not settings.links_leaving_root and not _inside(Path(entry.path), real_root):
                 yield Skipped(path, "symbolic link leaves the project root: not followed")
@@ -118,13 +147,14 @@ def _walk_dir(
             continue
         is_dir = stat.S_ISDIR(info.st_mode)
         if _ignored(path + ("/" if is_dir else ""), rules):
+            left_out["ignored"] += 1
             continue
         if is_dir:
             identity = (info.st_dev, info.st_ino)
             if identity in ancestors:
                 yield Skipped(path, "symlink loop")
                 continue
-            yield from _walk_dir(Path(entry.path), path, rules, settings, ancestors | {identity}, real_root)
+            yield from _walk_dir(Path(entry.path), path, rules, settings, ancestors | {identity}, real_root, left_out)
         elif stat.S_ISREG(info.st_mode):
             if info.st_size > settings.max_file_size:
                 yield Skipped(path, f"too large ({info.st_size:,} bytes > {settings.max_file_size:,})")

@@ -251,6 +251,9 @@ class Searcher:
                 mode = "lexical"
                 warnings.append(_degraded(outcome))
         lexical_too = mode != "semantic"
+        answering = [name for name, used in (("lexical", lexical_too), ("semantic", vector is not None)) if used]
+        if not index.empty and answering and all(self.pipeline.weights.get(name, 1.0) <= 0 for name in answering):
+            warnings.append(_weightless_warning(self.pipeline.name, mode, answering))
         allowed = self._allowed(request)
 
         def rank(depth: int) -> tuple[dict[str, list[Hit]], bool]:
@@ -516,6 +519,15 @@ def _degraded(outcome: SemanticOutcome) -> str:
     assert outcome.error is not None
     hint = f" ({outcome.error.hint})" if outcome.error.hint else ""
     return f"{outcome.error.message}; answered with lexical search{hint}"
+
+
+def _weightless_warning(pipeline: str, mode: str, signals: list[str]) -> str:
+    """Return why a search whose every signal has weight 0 finds nothing, naming the settings to change."""
+    settings = " and ".join(f"pipelines.{pipeline}.weights.{name} = 0" for name in signals)
+    return (
+        f"no results can rank: this {mode} search has only signals of weight 0 ({settings}); "
+        "give one a weight above 0 in aurora.toml (`aurora config show` says where it is set)"
+    )
 
 
 def _model_report(outcome: SemanticOutcome | None) -> dict[str, Any] | None:

@@ -26,12 +26,16 @@ from typing import Any, NamedTuple
 from aurora.errors import UsageError
 from aurora.index.languages import LANGUAGES
 
+#: The most results a search returns (the ``search.limit`` limit too): one limit for the CLI, server, MCP and API.
+MAX_LIMIT = 10_000
 #: The longest a search waits for a model (the ``search.wait_timeout`` limit too).
 MAX_WAIT_S = 3600.0
 #: The longest query accepted, in characters (a long code example fits; a pasted file does not).
 MAX_QUERY_CHARS = 16_384
 #: The most context lines around a snippet line (``--context``).
 MAX_CONTEXT_LINES = 100
+#: The most lines of a result's snippet (the ``search.snippet_lines`` limit too).
+MAX_SNIPPET_LINES = 100
 #: Search modes (``auto``: hybrid when the pipeline has an embedder, else lexical).
 MODES = ("auto", "lexical", "semantic", "hybrid")
 
@@ -115,6 +119,7 @@ SEARCH_OPTIONS: tuple[SearchOption, ...] = (
         mcp=True,
         setting="limit",
         minimum=1,
+        maximum=MAX_LIMIT,
     ),
     SearchOption("json", bool, False, "Print one JSON document on stdout.", ("--json",), request=False),
     SearchOption("files", bool, False, "Rank files (best chunk per file).", ("--files", "-l"), mcp=True),
@@ -223,7 +228,15 @@ SEARCH_OPTIONS: tuple[SearchOption, ...] = (
         request=False,
     ),
     # The Python API's own.
-    SearchOption("snippet_lines", int, 3, "Lines of each result's snippet.", setting="snippet_lines"),
+    SearchOption(
+        "snippet_lines",
+        int,
+        3,
+        "Lines of each result's snippet.",
+        setting="snippet_lines",
+        minimum=0,
+        maximum=MAX_SNIPPET_LINES,
+    ),
     SearchOption("record", bool, True, "Add the top results to the access history ([activation] record_top)."),
     SearchOption(
         "background",
@@ -319,7 +332,9 @@ def request_from(options: Mapping[str, Any], setting: Callable[[str], Any]) -> S
 
 
 def check_request(query: str, request: SearchRequest) -> None:
-    """Refuse an empty or overlong query, and an option outside its limits (a limit below 1, a wait timeout of 0)."""
+    """Refuse an empty or overlong query, and an option of the wrong type or outside its limits (a limit of 0)."""
+    if not isinstance(query, str):
+        raise UsageError(f"the query must be text (got {type(query).__name__})")
     if not query.strip():
         raise UsageError("the query is empty", hint='give words to search for, e.g. aurora search "parse config"')
     if len(query) > MAX_QUERY_CHARS:
@@ -332,11 +347,24 @@ def check_request(query: str, request: SearchRequest) -> None:
             _check_item(option, value)
     for option in REQUEST_OPTIONS:
         value = getattr(request, option.name)
-        if option.repeated:
+        if option.repeated or (value is None and option.default is None):
             continue
+        if not is_kind(option, value):
+            raise UsageError(f"{option.flag} must be {_KIND_WORDS[option.kind]} (got {value!r})")
         if not option.allows(value):
             shown = f"{value:g}" if option.kind is float else value
             raise UsageError(f"{option.flag} must be {option.limits()} (got {shown})")
+
+
+#: How messages name the kinds of option values.
+_KIND_WORDS = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
+
+
+def is_kind(option: SearchOption, value: Any) -> bool:
+    """Return whether ``value`` is of the option's kind: a bool is no number; an int is a float too, as in JSON."""
+    if option.kind is bool or isinstance(value, bool):
+        return isinstance(value, bool) and option.kind is bool
+    return isinstance(value, (int, float) if option.kind is float else option.kind)
 
 
 def _check_item(option: SearchOption, value: Any) -> None:

@@ -7,7 +7,14 @@ from collections.abc import Callable, Collection
 from typing import NamedTuple
 
 _WORD = re.compile(r"\w+")
+#: The longest line a snippet shows; a longer one is cut to a window around its first match.
 MAX_LINE_CHARS = 240
+#: The characters of a line searched for the query: a longer line (minified code, data) is matched on its start only,
+#: so that a line of a megabyte costs what a line of a few kilobytes does.
+MAX_SCAN_CHARS = 4096
+#: The most distinct query words and terms a line is searched for (a long query's longest ones): the cost of the
+#: search grows with their number, and a pasted page of text would otherwise cost seconds per chunk.
+MAX_FILTER_KEYS = 64
 
 
 class SnippetLine(NamedTuple):
@@ -35,11 +42,13 @@ def line_filter(query: str, query_terms: Collection[str]) -> re.Pattern[str] | N
     Index terms are stems, mostly prefixes of the words they come from (``futur`` of
     ``future``), and the query's own words cover the rest, so only lines this pattern
     finds need the analyzer (a C-level search instead of a Python call per line).
+    A query with more than :data:`MAX_FILTER_KEYS` of them is searched for its longest ones.
     """
     keys = set(query_terms) | {word.lower() for word in _WORD.findall(query)}
     if not keys:
         return None
-    return re.compile("|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)), re.IGNORECASE)
+    longest_first = sorted(keys, key=lambda key: (-len(key), key))[:MAX_FILTER_KEYS]
+    return re.compile("|".join(re.escape(key) for key in longest_first), re.IGNORECASE)
 
 
 def make_snippet(
@@ -55,6 +64,7 @@ def make_snippet(
 
     When no line matches (a semantic hit, say), the first non-blank lines are returned.
     ``candidates_filter`` (see :func:`line_filter`) skips the analyzer on lines that cannot match.
+    Only the first :data:`MAX_SCAN_CHARS` characters of a line are searched (and shown, cut further).
     ``context`` adds that many lines of ``text`` before and after each chosen line, as grep's -C.
     """
     if max_lines <= 0:
@@ -76,12 +86,13 @@ def make_snippet(
             continue
         if len(first_lines) < max_lines:
             first_lines.append(SnippetLine(first_line + offset, line, ()))
-        if not (terms and candidates_filter is not None and candidates_filter.search(line)):
+        scanned = line[:MAX_SCAN_CHARS]
+        if not (terms and candidates_filter is not None and candidates_filter.search(scanned)):
             continue
-        if terms.intersection(analyze(line)):
-            spans = tuple((m.start(), m.end()) for m in _WORD.finditer(line) if matching_word(m.group()))
+        if terms.intersection(analyze(scanned)):
+            spans = tuple((m.start(), m.end()) for m in _WORD.finditer(scanned) if matching_word(m.group()))
             if spans:
-                matching.append(SnippetLine(first_line + offset, line, spans))
+                matching.append(SnippetLine(first_line + offset, scanned, spans))
     if matching:
         best = sorted(matching, key=lambda c: (-len({c.text[a:b].lower() for a, b in c.spans}), c.number))
         chosen = sorted(best[:max_lines], key=lambda c: c.number)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from aurora.errors import VectorIndexError
 from aurora.host.contract import VectorStore
 from aurora.index.store import Store
 
@@ -42,7 +43,15 @@ class Coverage(NamedTuple):
 
 
 def measure(store: Store, table: VectorStore) -> Coverage:
-    """Count the chunks of ``store`` whose vector in ``table`` was made from their current text."""
-    stored = table.rows()
+    """Count the chunks of ``store`` whose vector in ``table`` was made from their current text.
+
+    Raise :class:`~aurora.errors.VectorIndexError` when the table cannot be read (damaged files).
+    """
+    try:
+        stored = table.rows()
+    except OSError as exc:
+        raise VectorIndexError(
+            f"the vector table cannot be read: {exc}", hint="run `aurora index` to repair it"
+        ) from None
     current = store.chunk_hashes()
     return Coverage(sum(1 for chunk_id, digest in current.items() if stored.get(chunk_id) == digest), len(current))

@@ -144,7 +144,10 @@ class SemanticSource:
         index = background.get(self.key)
         load_s = background.duration(self.key)
         if index is not None:
-            coverage = self._measure(index.table)
+            try:
+                coverage = self._measure(index.table)
+            except VectorIndexError as exc:  # damaged since it opened: answer lexically, say how to repair
+                return SemanticOutcome(None, FAILED, model, load_s, exc)
             return SemanticOutcome(index, READY, model, load_s, note=coverage.warning() if coverage.partial else None)
         if background.state(self.key) == FAILED:
             error = background.error(self.key)

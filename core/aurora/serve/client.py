@@ -8,7 +8,11 @@ the same text or JSON the in-process search prints (the server renders it with t
 same code), plus ``answered_by: "server"``. It returns None, for the full CLI to
 answer in-process, whenever anything is unusual: an argument it does not know or
 cannot read (typer then reports it), no server, a stale socket (cleaned up), a socket
-it must not trust, a server that dies or stalls mid-request, or a busy one.
+it must not trust, a server that dies or stalls mid-request, a busy one, or one that does
+not take the request within about a second (stopped with SIGSTOP, say, or stuck): a server
+acknowledges a request as soon as it has it, so the client can then wait for the answer as
+long as the search may take (a model loading for ``--wait``) without ever hanging on a
+server that will not answer.
 
 Standard library only (json, os, zlib; socket and select once a server's socket exists): no typer,
 pluggy or numpy.
@@ -33,7 +37,9 @@ if TYPE_CHECKING:
     import socket
 
 #: Seconds to connect to a server's socket.
-CONNECT_TIMEOUT_S = 2.0
+CONNECT_TIMEOUT_S = 1.0
+#: Seconds the server has to take the request once it is sent (its acknowledgement, the reply's first byte).
+ACKNOWLEDGE_TIMEOUT_S = 1.0
 #: Seconds a reply may take beyond the search's own wait for its model.
 REPLY_MARGIN_S = 30.0
 #: A spinner appears when a reply takes longer than this on a terminal.
@@ -215,11 +221,16 @@ def exchange(endpoint: Endpoint, request: dict[str, Any], timeout: float, quiet:
             warn(f"cannot reach the server at {endpoint.socket}: {exc.strerror or exc}; answered in-process")
             return None
         try:
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                protocol.send(connection, request)  # a busy server replies unread and may have closed: read on
+            _send_and_await_acknowledgement(connection, request)
             _wait_readable(connection, timeout, spinner=not quiet)
             connection.settimeout(timeout)
             return protocol.receive(connection, protocol.MAX_REPLY_BYTES)
+        except _NotTaken:
+            pid = endpoint.pid()
+            warn(
+                f"the server{f' (pid {pid})' if pid else ''} did not take the request within"
+                f" {ACKNOWLEDGE_TIMEOUT_S:g} s (stopped or stuck?); answered in-process"
+            )
         except TimeoutError:
             warn(f"the server did not answer within {timeout:g} s; answered in-process")
         except (ConnectionError, protocol.ProtocolError, OSError):
@@ -227,6 +238,30 @@ def exchange(endpoint: Endpoint, request: dict[str, Any], timeout: float, quiet:
         return None
     finally:
         connection.close()
+
+
+class _NotTaken(Exception):
+    """The server did not acknowledge the request in time."""
+
+
+def _send_and_await_acknowledgement(connection: socket.socket, request: dict[str, Any]) -> None:
+    """Send ``request`` and wait for the reply's first byte; consume it when it is the acknowledgement.
+
+    Raise _NotTaken when the request cannot be sent, or its first byte does not come, within
+    :data:`ACKNOWLEDGE_TIMEOUT_S`. A busy server replies without reading the request and may have
+    closed: its reply, not an acknowledgement, is then the first byte, left for the reader.
+    """
+    import socket
+
+    connection.settimeout(ACKNOWLEDGE_TIMEOUT_S)
+    try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            protocol.send(connection, request)
+        _wait_readable(connection, ACKNOWLEDGE_TIMEOUT_S, spinner=False)
+    except TimeoutError:
+        raise _NotTaken from None
+    if connection.recv(1, socket.MSG_PEEK) == protocol.ACKNOWLEDGEMENT:
+        connection.recv(1)
 
 
 def _wait_readable(connection: socket.socket, timeout: float, spinner: bool) -> None:
@@ -272,8 +307,9 @@ def server_status(endpoint: Endpoint) -> dict[str, Any] | None:
 def stop_server(endpoint: Endpoint, patience_s: float = 30.0) -> bool:
     """Ask the running server to stop and wait until it has; return whether one was running.
 
-    A server that does not take the request (busy, or stuck) is sent SIGTERM (the pid in
-    its info file); ServerUnreachableError if it is still running after ``patience_s``.
+    A server that does not take the request (busy, stopped or stuck) is sent SIGTERM (the pid
+    in its info file), and SIGCONT for a stopped one to act on it; ServerUnreachableError if it
+    is still running after ``patience_s``.
     """
     if not endpoint.server_running():
         endpoint.remove_if_stale()
@@ -285,6 +321,7 @@ def stop_server(endpoint: Endpoint, patience_s: float = 30.0) -> bool:
         pid = endpoint.pid()
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGCONT)  # a stopped server (SIGSTOP, ^Z) takes the SIGTERM once it runs again
     deadline = time.monotonic() + patience_s
     while endpoint.server_running():
         if time.monotonic() > deadline:

@@ -9,41 +9,129 @@ unlike the socket, so every request must also carry the server's secret,
 ``Authorization: Bearer TOKEN``, where TOKEN is the content of the endpoint's token file
 (mode 0600 in the user's private runtime folder, made anew by each server): without it the
 answer is 401. ``stop`` is not taken over HTTP at all (``aurora serve --stop`` uses the
-socket). Requests run on the server's bounded worker pool; when it is full the answer is
-503 with a "busy" reply.
+socket). Each request is read whole by the server's intake (:mod:`aurora.serve.intake`: one
+deadline per request, a cap per peer address) before it takes a worker of the server's bounded
+pool; when that is full the answer is 503 with a "busy" reply.
 """
 
 from __future__ import annotations
 
 import hmac
+import io
 import json
+import re
 import socket
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import traceback
+from collections.abc import Callable, Hashable
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from aurora.serve import protocol
+from aurora.serve.intake import Front
 
 Dispatch = Callable[[Callable[[], None], Callable[[], None]], None]
 #: Host names a loopback-bound server answers to (anything else is a DNS-rebinding page).
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+#: The largest request line and headers read; a larger head gets 431 from http.server.
+MAX_HEAD_BYTES = 64 * 1024
+#: The largest body read.
+_MAX_BODY = protocol.MAX_REQUEST_BYTES
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,12})[ \t]*\r\n", re.IGNORECASE)
+_AUTHORIZATION = re.compile(rb"\r\nauthorization:[ \t]*([^\r\n]*?)[ \t]*\r\n", re.IGNORECASE)
 
 
-def make_http_server(server: Any, address: tuple[str, int], dispatch: Dispatch, read_timeout: float) -> HTTPServer:
-    """Return an HTTP server bound to ``address`` that answers through ``server.handle``.
+class HttpFrontend:
+    """The HTTP front end: a listening socket whose whole requests are answered through ``server.handle``.
 
     ``dispatch(serve, busy)`` runs ``serve()`` on the worker pool, or ``busy()`` when it is full.
     Requests with an ``Origin`` header (browsers add it to cross-site requests), a body
     that is not JSON, or, on loopback, a ``Host`` that is not a loopback name are refused,
     and so is every request without the secret written to ``server.endpoint.token``.
     """
-    loopback = address[0] in LOOPBACK_NAMES
-    expected = f"Bearer {server.endpoint.write_token()}".encode()
+
+    def __init__(self, server: Any, address: tuple[str, int], dispatch: Dispatch, write_timeout: float) -> None:
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.listener = socket.create_server(address, family=family)
+        self.server_address = self.listener.getsockname()
+        self._dispatch, self._write_timeout = dispatch, write_timeout
+        self._expected = f"Bearer {server.endpoint.write_token()}".encode()
+        self._handler = _handler_class(server, self._expected, loopback=address[0] in LOOPBACK_NAMES)
+        #: The intake's view of this front end: its requests are read whole, capped per peer address.
+        self.front = Front(self.listener, self._complete, _peer_address, self._deliver, MAX_HEAD_BYTES + _MAX_BODY)
+
+    def close(self) -> None:
+        """Stop listening."""
+        self.listener.close()
+
+    def _complete(self, data: bytes) -> bool:
+        """Whether ``data`` holds a whole request: its head, and the body it announces (none when refused unread)."""
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        head = b"\r\n" + data[: end + 2]
+        length, authorization = _CONTENT_LENGTH.search(head), _AUTHORIZATION.search(head)
+        if length is None or int(length.group(1)) > _MAX_BODY:
+            return True  # answered from the head alone (411, 413): no body is read
+        if authorization is None or not hmac.compare_digest(authorization.group(1), self._expected):
+            return True  # 401: the body of a client without the secret is never held in memory
+        return len(data) >= end + 4 + int(length.group(1))
+
+    def _deliver(self, connection: socket.socket, data: bytes, peer: Hashable) -> None:
+        self._dispatch(lambda: self._serve(connection, data, peer), lambda: _reply_busy(connection))
+
+    def _serve(self, connection: socket.socket, data: bytes, peer: Hashable) -> None:
+        """Answer one request (on a worker) and close; a broken one is logged, never the server's end."""
+        try:
+            connection.settimeout(self._write_timeout)
+            self._handler(connection, peer, data)
+        except OSError:  # the client went away: nothing to answer
+            pass
+        except Exception:  # noqa: BLE001 - a bug: log it, keep serving
+            traceback.print_exc()
+        finally:
+            connection.close()
+
+
+def _peer_address(connection: socket.socket, address: Any) -> Hashable:
+    """Who a connection comes from: its address (every local user shares 127.0.0.1)."""
+    return address[0]
+
+
+def _reply_busy(connection: socket.socket) -> None:
+    """Answer 503 with a "busy" reply (the client answers in its own process), and close."""
+    body = json.dumps(protocol.error_reply("the server is busy", in_process=True)).encode()
+    try:
+        connection.settimeout(1.0)
+        connection.sendall(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
+    except OSError:
+        pass
+    finally:
+        connection.close()
+
+
+def _handler_class(server: Any, expected: bytes, loopback: bool) -> type[BaseHTTPRequestHandler]:
+    """Return the request handler of an HTTP front end: it answers one request, read whole beforehand.
+
+    ``expected`` is the ``Authorization`` header every request must carry.
+    """
     token_file = server.endpoint.token
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "aurora"
-        timeout = read_timeout  # per socket operation: a client that sends nothing frees its worker
+
+        def __init__(self, connection: socket.socket, peer: Hashable, data: bytes) -> None:
+            self._data = data
+            super().__init__(connection, peer, None)  # type: ignore[arg-type]
+
+        def setup(self) -> None:
+            """Read the request from the bytes the intake received, write the reply to the connection."""
+            self.connection = self.request
+            self.rfile = io.BytesIO(self._data)
+            self.wfile = self.connection.makefile("wb")
 
         def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
             if self.path != "/v1":
@@ -113,32 +201,4 @@ def make_http_server(server: Any, address: tuple[str, int], dispatch: Dispatch, 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
             """Log nothing per request (the server's status counts them)."""
 
-    class Frontend(HTTPServer):
-        def process_request(self, request: Any, client_address: Any) -> None:
-            dispatch(lambda: self._serve(request, client_address), lambda: self._busy(request))
-
-        def _serve(self, request: Any, client_address: Any) -> None:
-            try:
-                self.finish_request(request, client_address)
-            except Exception:  # noqa: BLE001 - one broken connection must not stop the server
-                self.handle_error(request, client_address)
-            finally:
-                self.shutdown_request(request)
-
-        def _busy(self, request: Any) -> None:
-            body = json.dumps(protocol.error_reply("the server is busy", in_process=True)).encode()
-            try:
-                request.settimeout(1.0)
-                request.sendall(
-                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                    + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                    + body
-                )
-                request.shutdown(socket.SHUT_WR)
-                request.recv(65536)  # let the request in, so that closing does not reset the reply away
-            except OSError:
-                pass
-            finally:
-                self.shutdown_request(request)
-
-    return Frontend(address, Handler)
+    return Handler

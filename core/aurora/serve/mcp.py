@@ -216,7 +216,8 @@ def _described(**descriptions: str) -> Callable[[F], F]:
 def _with_search_options(tool: F) -> F:
     """Give ``tool(query, **options)`` one parameter per MCP search option, which the SDK reads for the JSON schema.
 
-    Each has its help as description, its choices as an enum; a repeatable one is an array.
+    Each has its help as description, its choices as an enum, its limits as minimum and maximum;
+    a repeatable one is an array.
     An option whose default is None may be None (not given), a repeatable one too; the
     schema shows the others' defaults.
     """
@@ -232,7 +233,7 @@ def _schema_type(option: SearchOption) -> Any:
         kind = list[kind]
     if _schema_default(option) is None:
         kind = kind | None
-    return Annotated[kind, Field(description=option.help)]
+    return Annotated[kind, Field(description=option.help, ge=option.minimum, gt=option.above, le=option.maximum)]
 
 
 def _schema_default(option: SearchOption) -> Any:

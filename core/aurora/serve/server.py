@@ -4,15 +4,19 @@ It holds the root's :class:`aurora.api.Project` (opened stores, BM25 index, load
 embedders, caches), starts loading the default pipeline's model as soon as it starts
 (answering lexically until it is ready), and answers requests on a Unix socket that
 only its user can open (:mod:`aurora.serve.endpoint`; optionally also over HTTP on
-loopback). Requests are handled by a bounded pool of threads; one bad request gets an
-error reply and never takes the server down. Every search checks that the index is
-still the one it opened (a deleted or rebuilt ``.aurora`` is noticed), and reads one
-consistent snapshot of it, so indexing while the server serves never gives a
-half-updated answer. Unless told not to (``[server] watch = false``), it watches the
-root and re-indexes what changes as it changes (:mod:`aurora.index.watch`), so that a saved
-edit is searchable within a second without anyone running ``aurora index``. The server
-stops on ``aurora serve --stop``, SIGTERM or Ctrl-C, or after ``idle_timeout`` seconds
-without a request. Wire format: :mod:`aurora.serve.protocol`.
+loopback). Requests are read whole by one thread (:mod:`aurora.serve.intake`: a deadline
+per request, a cap per peer), so a connection that sends nothing never holds a worker;
+each request on the socket is acknowledged at once (one space before the reply), so a
+client can tell a stopped server from a slow search. Requests are then handled by a
+bounded pool of threads; one bad request gets an error reply and never takes the server
+down. Every search checks that the index is still the one it opened (a deleted or
+rebuilt ``.aurora`` is noticed), and reads one consistent snapshot of it, so indexing
+while the server serves never gives a half-updated answer. Unless told not to
+(``[server] watch = false``), it watches the root and re-indexes what changes as it
+changes (:mod:`aurora.index.watch`), so that a saved edit is searchable within a second
+without anyone running ``aurora index``. The server stops on ``aurora serve --stop``,
+SIGTERM or Ctrl-C, or after ``idle_timeout`` seconds without a request. Wire format:
+:mod:`aurora.serve.protocol`.
 """
 
 from __future__ import annotations
@@ -39,9 +43,15 @@ from aurora.common.locks import LockHeld, ProcessLock
 from aurora.errors import AuroraError, NoIndexError, UsageError
 from aurora.serve import protocol
 from aurora.serve.endpoint import Endpoint, EndpointError
+from aurora.serve.intake import Front, Intake
 
-#: Seconds a client has to send its request once connected.
+#: Seconds a client has to send its whole request once connected (not per read: trickling bytes gains nothing).
 READ_TIMEOUT_S = 10.0
+#: Connections one peer (a process on the socket, an address over HTTP) may have open while they send their
+#: request; one more closes its oldest.
+PEER_CONNECTIONS = 64
+#: Connections all peers together may have open while they send their request; one more closes the oldest.
+PENDING_CONNECTIONS = 512
 #: Seconds a client has to take the reply.
 WRITE_TIMEOUT_S = 30.0
 #: Requests waiting for a worker beyond this many per worker get a "busy" reply.
@@ -85,31 +95,38 @@ class WarmServer:
         self._lock: ProcessLock | None = None
         self._http: Any = None
         self._watcher: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
     # --- lifecycle -------------------------------------------------------------
 
     def run(self, announce: bool = True) -> None:
         """Serve until stopped; raise ServerRunningError if a server for this root runs already."""
-        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="aurora-serve")
+        pool = self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="aurora-serve")
         listener: socket.socket | None = None
+        intake: Intake | None = None
         try:
             listener = self._listen()
+            # A request over the limit is delivered as soon as it is over: the reply says it is too large.
+            fronts = [Front(listener, _holds_a_line, _peer_process, self._take_request, protocol.MAX_REQUEST_BYTES + 1)]
             if self.http_address is not None:
-                self._start_http(pool)
-            self._write_info()
+                self._start_http()
+                fronts.append(self._http.front)
             self._preload()
+            self._write_info()  # after the preload: the intake then acknowledges requests at once
             if self.watch:
                 self._start_watcher()
             if announce:
                 where = f"{self.endpoint.socket}" + (f" and http://{self._http_text()}" if self._http else "")
                 print(f"aurora: serving {self.root} on {where} (pid {os.getpid()})", file=sys.stderr, flush=True)
-            self._accept(listener, pool)
+            intake = Intake(fronts, READ_TIMEOUT_S, PEER_CONNECTIONS, PENDING_CONNECTIONS)
+            intake.run(until=self._should_stop)
         finally:
+            if intake is not None:
+                intake.close()
             if listener is not None:
                 listener.close()
             if self._http is not None:
-                self._http.shutdown()
-                self._http.server_close()
+                self._http.close()
             pool.shutdown(wait=True)  # requests already accepted are answered
             if self._watcher is not None:
                 self._stop.set()
@@ -151,7 +168,6 @@ class WarmServer:
             os.umask(previous)
         os.chmod(self.endpoint.socket, 0o600)
         listener.listen(128)
-        listener.settimeout(0.2)
         return listener
 
     def _release(self) -> None:
@@ -205,22 +221,25 @@ class WarmServer:
         self._watcher = threading.Thread(target=run, name="aurora-watch", daemon=True)
         self._watcher.start()
 
-    def _accept(self, listener: socket.socket, pool: ThreadPoolExecutor) -> None:
-        while not self._stop.is_set():
-            if self.idle_timeout and time.monotonic() - self._last_request > self.idle_timeout:
-                print(f"aurora: no request for {self.idle_timeout:g} s; stopping", file=sys.stderr, flush=True)
-                return
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError as exc:  # out of file descriptors, say: clients wait in the backlog meanwhile
-                if self._stop.is_set():
-                    return
-                print(f"aurora: warning: cannot accept a connection: {exc}", file=sys.stderr, flush=True)
-                time.sleep(0.1)
-                continue
-            self._dispatch(pool, lambda c=connection: self._serve_connection(c), lambda c=connection: _reply_busy(c))
+    def _should_stop(self) -> bool:
+        """Return whether to stop serving: asked to, or idle for ``idle_timeout`` seconds (which it says)."""
+        if self._stop.is_set():
+            return True
+        if self.idle_timeout and time.monotonic() - self._last_request > self.idle_timeout:
+            print(f"aurora: no request for {self.idle_timeout:g} s; stopping", file=sys.stderr, flush=True)
+            return True
+        return False
+
+    def _take_request(self, connection: socket.socket, data: bytes, peer: Any) -> None:
+        """Take a whole request from the socket: refuse another user's, else acknowledge it and give it a worker."""
+        if peer is not None and peer[1] != os.getuid():
+            _reply_and_close(connection, protocol.error_reply("refused: the request comes from another user"))
+            return
+        self._dispatch(
+            lambda: self._serve_connection(connection, data),
+            lambda: _reply_and_close(connection, protocol.error_reply("the server is busy", in_process=True)),
+            acknowledge=lambda: _acknowledge(connection),
+        )
 
     @property
     def in_flight(self) -> int:
@@ -228,8 +247,10 @@ class WarmServer:
         with self._stats_lock:
             return self._in_flight
 
-    def _dispatch(self, pool: ThreadPoolExecutor, serve: Callable[[], None], busy: Callable[[], None]) -> None:
-        """Run ``serve()`` on the pool, or ``busy()`` at once when too many requests wait already."""
+    def _dispatch(
+        self, serve: Callable[[], None], busy: Callable[[], None], acknowledge: Callable[[], None] | None = None
+    ) -> None:
+        """Run ``serve()`` on the pool (after ``acknowledge()``), or ``busy()`` at once when too many requests wait."""
         with self._stats_lock:
             admitted = self._in_flight < self.capacity
             if admitted:
@@ -237,8 +258,11 @@ class WarmServer:
         if not admitted:
             busy()
             return
+        if acknowledge is not None:
+            acknowledge()
         try:
-            pool.submit(self._in_slot, serve, busy)
+            assert self._pool is not None
+            self._pool.submit(self._in_slot, serve, busy)
         except RuntimeError:  # the pool is shutting down
             self._free_slot()
             busy()
@@ -256,23 +280,17 @@ class WarmServer:
 
     # --- one connection ----------------------------------------------------------
 
-    def _serve_connection(self, connection: socket.socket) -> None:
-        """Read one request, answer it, close; errors become replies, never exceptions."""
+    def _serve_connection(self, connection: socket.socket, data: bytes) -> None:
+        """Answer the request ``data`` (read whole by the intake) and close; errors become replies, never exceptions."""
         try:
-            connection.settimeout(READ_TIMEOUT_S)
-            if not _same_user(connection):
-                protocol.send(connection, protocol.error_reply("refused: the request comes from another user"))
-                return
+            connection.settimeout(WRITE_TIMEOUT_S)
             try:
-                request = protocol.receive(connection, protocol.MAX_REQUEST_BYTES)
+                request = protocol.receive(_Received(data), protocol.MAX_REQUEST_BYTES)
             except protocol.ProtocolError as exc:
                 self._count(error=True)
                 protocol.send(connection, protocol.error_reply(f"malformed request: {exc}"))
                 return
-            except (ConnectionError, TimeoutError):
-                return
             reply = self.handle(request)
-            connection.settimeout(WRITE_TIMEOUT_S)
             protocol.send(connection, reply)
         except OSError:  # the client went away: nothing to answer
             pass
@@ -324,7 +342,7 @@ class WarmServer:
         self._last_request = time.monotonic()  # only searches keep the server from its idle stop, not --status
         if request.get("root") not in (None, str(self.root)):  # two roots whose socket names collide
             return protocol.error_reply(f"this server serves {self.root}, not {request.get('root')}", in_process=True)
-        query, options, output, cwd = _search_arguments(request, self.root)
+        query, options, output, cwd = protocol.search_arguments(request, self.root)
         response = self._project().search(query, **options, background=True)._replace(answered_by="server")
         reply: dict[str, Any] = {"ok": True, "response": response.to_dict()}
         from aurora.cli.render import TEXT_FORMATS, output_text
@@ -394,60 +412,63 @@ class WarmServer:
 
     # --- HTTP ---------------------------------------------------------------------
 
-    def _start_http(self, pool: ThreadPoolExecutor) -> None:
-        from aurora.serve.http import make_http_server
+    def _start_http(self) -> None:
+        """Listen for HTTP requests too (read by the same intake as the socket's)."""
+        from aurora.serve.http import HttpFrontend
 
         assert self.http_address is not None
         host, port = self.http_address
         try:
-            self._http = make_http_server(
-                self, self.http_address, lambda serve, busy: self._dispatch(pool, serve, busy), READ_TIMEOUT_S
-            )
+            self._http = HttpFrontend(self, self.http_address, self._dispatch, WRITE_TIMEOUT_S)
         except OSError as exc:
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        threading.Thread(target=self._http.serve_forever, name="aurora-http", daemon=True).start()
 
     def _http_text(self) -> str:
         host, port = self._http.server_address[:2]
         return f"{host}:{port}"
 
 
-def _reply_busy(connection: socket.socket) -> None:
-    """Tell a client the server is busy (it answers in its own process), and close."""
+def _reply_and_close(connection: socket.socket, reply: dict[str, Any]) -> None:
+    """Send a short reply at once (a busy server, a refusal: the client answers in its own process), and close."""
     try:
         connection.settimeout(1.0)
-        protocol.send(connection, protocol.error_reply("the server is busy", in_process=True))
+        protocol.send(connection, reply)
     except OSError:
         pass
     finally:
         connection.close()
 
 
-def _search_arguments(request: dict[str, Any], root: Path) -> tuple[str, dict[str, Any], dict[str, Any], str]:
-    """Check a search request's fields; return (query, options, output, cwd)."""
-    query, options = request.get("query"), request.get("options") or {}
-    output, cwd = request.get("output") or {}, request.get("cwd") or str(root)
-
-    if not isinstance(query, str):
-        raise UsageError("malformed request: query must be a string")
-    if not isinstance(options, dict) or not isinstance(output, dict) or not isinstance(cwd, str):
-        raise UsageError("malformed request: options and output must be objects, cwd a string")
-    for key, value in options.items():
-        wanted = protocol.OPTION_TYPES.get(key)
-        if wanted is None:
-            raise UsageError(f"malformed request: unknown option {key!r}")
-        if value is not None and (not isinstance(value, wanted) or (wanted is int and isinstance(value, bool))):
-            raise UsageError(f"malformed request: option {key!r} has the wrong type")
-    return query, options, output, cwd
+def _acknowledge(connection: socket.socket) -> None:
+    """Tell the client its request is taken (it may wait for the reply as long as the search may take)."""
+    with contextlib.suppress(OSError):  # the client went away: its worker finds out
+        connection.send(protocol.ACKNOWLEDGEMENT)
 
 
-def _same_user(connection: socket.socket) -> bool:
-    """Return whether the peer of a Unix socket runs as this user (always true where that cannot be asked)."""
-    if connection.family != socket.AF_UNIX or not hasattr(socket, "SO_PEERCRED"):
-        return True
+def _holds_a_line(data: bytes) -> bool:
+    """Whether the bytes received on the socket hold a whole request (one line)."""
+    return b"\n" in data
+
+
+class _Received:
+    """A request the intake read whole, offered to :func:`protocol.receive` as the connection it came on."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def recv(self, size: int) -> bytes:
+        """Return the whole request the first time, then nothing (the connection's end)."""
+        data, self._data = self._data, b""
+        return data
+
+
+def _peer_process(connection: socket.socket, address: Any) -> tuple[int, int] | None:
+    """Return the (pid, uid) of a Unix socket's peer (``SO_PEERCRED``), or None where that cannot be asked."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return None
     credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _, uid, _ = struct.unpack("3i", credentials)
-    return uid == os.getuid()
+    pid, uid, _ = struct.unpack("3i", credentials)
+    return pid, uid
 
 
 def _rss_mb() -> float | None:
