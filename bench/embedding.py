@@ -1,117 +1,167 @@
-"""Embedding throughput: the library on its own against inside `aurora index`, on the same chunks.
+"""Embedding throughput, CPU and memory: each library on its own against inside `aurora index`, on the same chunks.
 
-    python bench/embedding.py [--runs 3] [--backend fastembed] [--backend sentence-transformers]
+    python bench/embedding.py [--runs 3] [--backend fastembed] [--corpus DIR] [--packages http,urllib]
 
-The corpus is the stdlib's http and urllib packages (644 chunks). "Raw" loads the same
-model through the plugin and times the library's own calls on every chunk text: with
-the plugin's batch size in the given order, the same sorted by length, and in Aurora's
-length-aware batches (`aurora.semantic.batching`); the best of the three is the baseline, so the
-ratio isolates Aurora's own overhead. Each raw variant runs in a fresh process and is
-timed from its first call, as inside Aurora: PyTorch's first pass over each batch shape
-is slower than later ones, so a warmed-up baseline would not be like for like.
-"Aurora" is `aurora index --backend B` from scratch; its embedding phase (reading
-texts, embedding, writing vectors) is timed by the indexer and reported as chunks/s.
+The corpus is a copy of some stdlib packages (default http and urllib, 644 chunks;
+`--packages` picks others, `--corpus bench/corpus/stdlib` takes all of it). Variants,
+alternated within each run so that load on the machine hits them alike:
+
+- "raw": the library alone (fastembed with its own session defaults on the packaged int8
+  model; sentence-transformers' `encode`) on every chunk text, in Aurora's length-aware
+  batches, timed from its first call;
+- "aurora_index": `aurora index` from scratch with a pipeline using the backend; its embedding
+  phase (reading texts, embedding, writing vectors) is timed by the indexer;
+- for fastembed also "aurora_index_packaged": `aurora index` as before the optimised model
+  (`optimise = false`, `spinning = true`), the baseline of the change.
+
+Each variant runs in a fresh process; reported per variant: chunks/s (median), CPU
+seconds per chunk (the whole process: loading and, inside Aurora, lexical indexing
+included) and peak RSS (the process's maximum resident set). Pipelines are defined in a
+throwaway user config (XDG_CONFIG_HOME); the model cache is the user's, so the optimised
+model is made (once) by the first run, which also serves as a warm-up.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
 from corpus import ensure_subset
-from measure import AURORA, arguments, median, save
+from measure import AURORA, arguments, machine, median, save
+
+PIPELINES = """
+[pipelines.fastembed]
+embedder = "fastembed"
+[pipelines.fastembed-packaged]
+embedder = { plugin = "fastembed", optimise = false, spinning = true }
+[pipelines.sentence-transformers]
+embedder = "sentence-transformers"
+"""
 
 RAW = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
     from aurora.semantic import vectors
+    from aurora.semantic.batching import length_batches
     from aurora.api import Project
     from aurora.common.layout import DATABASE_NAME, index_dir
     from aurora.index.store import Store
-    root, backend, variant = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    root, pipeline = Path(sys.argv[1]), sys.argv[2]
     project = Project(root)
-    project.index()  # lexical only: the chunks to embed (kept between runs)
     store = Store.open(index_dir(root) / DATABASE_NAME)
     _, texts = store.indexed_texts()
-    role = project.pipeline(backend=backend).semantic(index_dir(root))
+    role = project.pipeline(pipeline).semantic(index_dir(root))
     embedder = vectors.load_embedder(project.host, role, vectors.locate(project.host, role))
     library = embedder._model  # the fastembed TextEmbedding or SentenceTransformer itself
-
-    def embed(batch, size):
-        if backend == "fastembed":
-            return list(library.embed(batch, batch_size=size))
-        return library.encode(batch, batch_size=size, show_progress_bar=False)
-
-    if variant == "length batches":
-        from aurora.semantic.batching import length_batches
-        longest = 1200 if backend == "fastembed" else 4 * library.max_seq_length
-        groups = length_batches(texts, embedder.batch_chars, embedder.batch_size, longest)
-        batches = [([texts[i] for i in group], len(group)) for group in groups]
-    else:
-        ordered = texts if variant == "given order" else sorted(texts, key=len, reverse=True)
-        batches = [(ordered, embedder.batch_size)]
+    fastembed = pipeline.startswith("fastembed")
+    longest = 1200 if fastembed else 4 * library.max_seq_length
+    groups = length_batches(texts, embedder.batch_chars, embedder.batch_size, longest)
     started = time.perf_counter()
-    for batch, size in batches:
-        embed(batch, size)
-    rate = len(texts) / (time.perf_counter() - started)
-    print(json.dumps({"chunks": len(texts), "chunks_per_s": rate}))
+    for group in groups:
+        batch = [texts[i] for i in group]
+        if fastembed:
+            list(library.embed(batch, batch_size=len(batch)))
+        else:
+            library.encode(batch, batch_size=len(batch), show_progress_bar=False)
+    print(json.dumps({"chunks": len(texts), "chunks_per_s": len(texts) / (time.perf_counter() - started)}))
     """
 )
 
+#: (backend, variant, pipeline)
+VARIANTS = (
+    ("fastembed", "raw", "fastembed-packaged"),
+    ("fastembed", "aurora_index_packaged", "fastembed-packaged"),
+    ("fastembed", "aurora_index", "fastembed"),
+    ("sentence-transformers", "raw", "sentence-transformers"),
+    ("sentence-transformers", "aurora_index", "sentence-transformers"),
+)
 
-VARIANTS = ("given order", "sorted by length", "length batches")
 
-
-def _run(command: list[str]) -> str:
-    """Run ``command`` and return its stdout, stopping the benchmark if it fails."""
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(done.stderr)
-    return done.stdout
+def _measured(command: list[str], env: dict[str, str]) -> tuple[dict, float, float]:
+    """Run ``command``; return its JSON output, its CPU seconds and its peak RSS in MB (stop if it fails)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        if process.returncode:
+            raise SystemExit(err.read().decode(errors="replace"))
+        return json.loads(out.read()), usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
-    """Measure raw and in-Aurora embedding throughput for each backend."""
+    """Measure each variant, alternated over the runs; print a Markdown table and save the figures."""
     parser = arguments(__doc__.splitlines()[0], runs=3)
+    parser.add_argument("--packages", default="http,urllib", help="stdlib packages to copy as the corpus")
     parser.add_argument("--backend", action="append", choices=["fastembed", "sentence-transformers"])
     args = parser.parse_args()
-    corpus = args.corpus if args.corpus.name != "stdlib" else ensure_subset(("http", "urllib"))
-    results = {}
-    print(
-        "| backend | chunks | raw, given order (chunks/s) | raw, sorted | raw, length batches "
-        "| aurora index (chunks/s) | aurora / best raw |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for backend in args.backend or ["fastembed", "sentence-transformers"]:
-        raw: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
-        inside = []
-        for _ in range(args.runs):  # interleaved, so that load on the machine hits both sides alike
+    corpus = args.corpus if args.corpus.name != "stdlib" else ensure_subset(tuple(args.packages.split(",")))
+    variants = [v for v in VARIANTS if not args.backend or v[0] in args.backend]
+    config = Path(tempfile.mkdtemp(prefix="aurora-bench-config-"))
+    (config / "aurora").mkdir()
+    (config / "aurora" / "config.toml").write_text(PIPELINES, encoding="utf-8")
+    env = os.environ | {"XDG_CONFIG_HOME": str(config), "HF_HUB_OFFLINE": "1"}
+    figures: dict[tuple[str, str], dict[str, list[float]]] = {
+        v[:2]: {"rate": [], "cpu": [], "rss": []} for v in variants
+    }
+    chunks = 0
+    for _ in range(args.runs):
+        for backend, variant, pipeline in variants:
             shutil.rmtree(corpus / ".aurora", ignore_errors=True)
-            for variant in VARIANTS:
-                measured = json.loads(_run([sys.executable, "-c", RAW, str(corpus), backend, variant]))
-                raw[variant].append(measured["chunks_per_s"])
-            shutil.rmtree(corpus / ".aurora", ignore_errors=True)
-            report = json.loads(_run([AURORA, "index", "-b", backend, "--json", str(corpus)]))
-            inside.append(report["semantic"]["chunks_per_s"])
-        given, ordered, grouped = (median(raw[variant]) for variant in VARIANTS)
-        aurora = median(inside)
-        results[backend] = {
-            "chunks": measured["chunks"],
-            "raw_given_order": round(given, 1),
-            "raw_sorted": round(ordered, 1),
-            "raw_length_batches": round(grouped, 1),
-            "aurora_index": round(aurora, 1),
-            "ratio_to_best_raw": round(aurora / max(given, ordered, grouped), 3),
-            "runs": args.runs,
+            if variant == "raw":  # the chunks to embed: a lexical index, not timed
+                subprocess.run([AURORA, "index", "-q", str(corpus)], env=env, check=True)
+                report, cpu, rss = _measured([sys.executable, "-c", RAW, str(corpus), pipeline], env)
+                rate, chunks = report["chunks_per_s"], report["chunks"]
+            else:
+                report, cpu, rss = _measured([AURORA, "index", "-p", pipeline, "--json", str(corpus)], env)
+                rate, chunks = report["semantic"]["chunks_per_s"], report["semantic"]["embedded"]
+            for key, value in (("rate", rate), ("cpu", cpu / chunks), ("rss", rss)):
+                figures[backend, variant][key].append(value)
+    shutil.rmtree(config, ignore_errors=True)
+    rows: dict[str, dict] = {}
+    print(f"{chunks} chunks, {args.runs} runs alternated, {machine()}\n")
+    print("| backend | variant | chunks/s (median) | CPU ms / chunk | peak RSS (MB) | runs (chunks/s) |")
+    print("|---|---|---|---|---|---|")
+    for (backend, variant), f in figures.items():
+        row = {
+            "chunks_per_s": round(median(f["rate"]), 1),
+            "cpu_ms_per_chunk": round(1000 * median(f["cpu"]), 1),
+            "peak_rss_mb": round(max(f["rss"])),
+            "runs": [round(r, 1) for r in f["rate"]],
         }
-        cells = [backend, results[backend]["chunks"], *(f"{v:.1f}" for v in (given, ordered, grouped, aurora))]
-        cells.append(f"{results[backend]['ratio_to_best_raw']:.2f}")
-        print("| " + " | ".join(str(cell) for cell in cells) + " |")
-    print(f"\nsaved {save('embedding', {'rows': results}, args.results)}")
+        rows.setdefault(backend, {"variants": {}})["variants"][variant] = row
+        if variant == "aurora_index":
+            rows[backend]["aurora_index"] = row["chunks_per_s"]
+        cells = [backend, variant, row["chunks_per_s"], f"{row['cpu_ms_per_chunk']:.0f}", row["peak_rss_mb"]]
+        print("| " + " | ".join(str(c) for c in cells) + " | " + ", ".join(map(str, row["runs"])) + " |")
+    ratios = _ratios(figures)
+    for name, value in ratios.items():
+        print(f"\n{name} (median of same-run ratios): {value:.2f}")
+    document = {"chunks": chunks, "runs": args.runs, "rows": rows, "ratios": ratios}
+    print(f"\nsaved {save('embedding', document, args.results)}")
+
+
+def _ratios(figures: dict[tuple[str, str], dict[str, list[float]]]) -> dict[str, float]:
+    """Same-run ratios of chunks/s between compared variants: the median over runs of each run's ratio."""
+    fastembed, st = ("fastembed", "aurora_index"), ("sentence-transformers", "aurora_index")
+    pairs = {
+        "fastembed / sentence-transformers, in aurora index": (fastembed, st),
+        "fastembed optimised / packaged model, in aurora index": (fastembed, ("fastembed", "aurora_index_packaged")),
+        "fastembed, aurora index / raw": (fastembed, ("fastembed", "raw")),
+        "sentence-transformers, aurora index / raw": (st, ("sentence-transformers", "raw")),
+    }
+    return {
+        name: round(median([x / y for x, y in zip(figures[a]["rate"], figures[b]["rate"], strict=True)]), 3)
+        for name, (a, b) in pairs.items()
+        if a in figures and b in figures
+    }
 
 
 if __name__ == "__main__":

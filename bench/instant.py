@@ -60,7 +60,7 @@ WARM = textwrap.dedent(
     root, backend, runs, queries = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
     project = aurora.open(root)
     project.search(queries[0], backend=backend, wait=True, record=False)
-    index = project._searcher(None, backend).semantic_source().outcome(False, 60).index
+    index = project._searcher(None, backend).searcher.semantic_source().outcome(False, 60).index
     timings = {"embedded": [], "cached": []}
     for _ in range(runs):
         for query in queries:

@@ -33,7 +33,7 @@ PROBE = textwrap.dedent(
     project = aurora.open(root)
     for query in queries:  # load the model, open the indexes, embed each query once (kept in the LRU cache)
         project.search(query, backend=backend, mode="hybrid", wait=True, record=False)
-    searcher = project._searcher(None, backend)
+    searcher = project._searcher(None, backend).searcher
     index = searcher.semantic_source().outcome(False, 60).index
     embedder, table = index.embedder, index.table
     timings = {"semantic": [], "hybrid": [], "lexical": []}

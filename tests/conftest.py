@@ -17,9 +17,21 @@ BIN = Path(sys.executable).parent
 AURORA = str(BIN / "aurora")
 
 
+@pytest.fixture(scope="session")
+def fastembed_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One fastembed cache for the session: its optimised model copy is made once, not once per test."""
+    return tmp_path_factory.mktemp("fastembed-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Give every test its own user config and cache folders (inherited by subprocesses)."""
+def isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, fastembed_cache: Path
+) -> Path:
+    """Give every test its own user config and cache folders (inherited by subprocesses).
+
+    Only fastembed's cache is shared by the session (``FASTEMBED_CACHE_PATH``); a test
+    about that cache sets its own.
+    """
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
@@ -27,8 +39,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no test may reach a model hub
     monkeypatch.delenv("NO_COLOR", raising=False)
-    for name in ("HF_HOME", "HF_HUB_CACHE", "FASTEMBED_CACHE_PATH"):
+    for name in ("HF_HOME", "HF_HUB_CACHE"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(fastembed_cache))
     return home
 
 

@@ -171,7 +171,7 @@ def test_a_long_running_process_turns_hybrid_once_loaded_and_caches_query_embedd
     second = project.search(QUERY, backend="fastembed", wait=True, record=False)
     assert second.mode == "hybrid"
     project.search(QUERY, backend="fastembed", wait=True, record=False)
-    index = project._searcher(None, "fastembed").semantic_source().outcome(False, 1).index
+    index = project._searcher(None, "fastembed").searcher.semantic_source().outcome(False, 1).index
     assert index.embed_query.cache_info().hits >= 1  # the repeated query was not embedded again
     project.close()
 

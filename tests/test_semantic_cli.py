@@ -188,9 +188,12 @@ def test_vector_store_that_cannot_be_opened(semantic_project: Path, cli) -> None
     for manifest in (semantic_project / ".aurora" / "vectors").glob("*.lance/_versions/*"):
         manifest.write_bytes(b"not a manifest")
     done = cli("search", QUERY, "-b", "fastembed", "-m", "semantic", cwd=semantic_project)
-    assert_one_line_error(done, "cannot open the vector store", "aurora index --rebuild")
-    report = index(cli, semantic_project, "--rebuild", "-b", "fastembed")
+    assert_one_line_error(done, "cannot open the vector store", "run `aurora index` to repair it")
+    report = index(cli, semantic_project, "-b", "fastembed")  # a plain run repairs it
     assert report["semantic"]["embedded"] == report["chunks"]
+    assert any(
+        "could not be read" in warning and "embedding everything again" in warning for warning in report["warnings"]
+    )
     assert (
         paths(cli.json("search", QUERY, "-b", "fastembed", "-m", "semantic", cwd=semantic_project))[0]
         == "src/storage.py"

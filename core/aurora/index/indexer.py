@@ -324,6 +324,8 @@ def _refresh_vectors(
         return loaded[key]
 
     done = vectors.sync(store, host, role, load, progress, rebuild)
+    if done.repaired:
+        report.warnings.append(done.repaired)
     report.semantic = {
         "model": role.model_id,
         "embedder": role.embedder.name,

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aurora.common.layout import LEXICAL_DIRNAME
-from aurora.errors import AuroraError, PluginLoadError, UsageError
+from aurora.errors import AuroraError, PluginLoadError, UsageError, VectorIndexError
 from aurora.host.contract import Candidate, FusedHit, Hit, Reranked
 from aurora.host.pipeline import Pipeline
 from aurora.host.registry import PluginHost
@@ -261,7 +261,12 @@ class Searcher:
             if vector is not None:
                 from aurora.semantic import vectors
 
-                signals["semantic"] = vectors.search(self.store, outcome.index.table, vector, depth)
+                try:
+                    signals["semantic"] = vectors.search(self.store, outcome.index.table, vector, depth)
+                except VectorIndexError as exc:  # damaged since it opened: rank with what is left
+                    note = f"{exc.message}; ranked without it ({exc.hint})"
+                    if note not in warnings:
+                        warnings.append(note)
             truncated = any(len(hits) >= depth for hits in signals.values())
             if allowed is not None:
                 signals = allowed(signals)

@@ -46,6 +46,10 @@ class SemanticRole(NamedTuple):
         return f"{zlib.crc32(self.model_id.encode()):08x}"
 
 
+#: What repairs a vector table that cannot be read (``aurora index`` makes it again).
+REPAIR_HINT = "run `aurora index` to repair it"
+
+
 class SyncReport(NamedTuple):
     """What a vector sync did."""
 
@@ -54,6 +58,8 @@ class SyncReport(NamedTuple):
     deleted: int
     vectors: int
     embed_s: float
+    #: Why the table was made again from nothing (it could not be read), or None.
+    repaired: str | None = None
 
 
 def recorded(store: Store) -> dict[str, dict[str, Any]]:
@@ -108,14 +114,12 @@ def open_store(host: PluginHost, role: SemanticRole, table: str, dimension: int,
     except AuroraError:
         raise
     except FileNotFoundError:
-        raise VectorIndexError(
-            f"the vector table {table} is missing from {role.uri}", hint="run `aurora index` to rebuild it"
-        ) from None
+        raise VectorIndexError(f"the vector table {table} is missing from {role.uri}", hint=REPAIR_HINT) from None
     except ValueError as exc:
-        raise VectorIndexError(str(exc), hint="run `aurora index --rebuild`") from None
+        raise VectorIndexError(str(exc), hint=REPAIR_HINT) from None
     except Exception as exc:  # unreadable data in whatever form the backend reports it
         raise VectorIndexError(
-            f"cannot open the vector store at {role.uri}: {_first_line(exc)}", hint="run `aurora index --rebuild`"
+            f"cannot open the vector store at {role.uri}: {_first_line(exc)}", hint=REPAIR_HINT
         ) from exc
 
 
@@ -168,7 +172,7 @@ def sync(
     with nothing new does not pay for loading the model. ``rebuild`` embeds everything again.
     """
     wanted = store.chunk_hashes()
-    table, have = (None, {}) if rebuild else _current_table(store, host, role)
+    table, have, repaired = (None, {}, None) if rebuild else _current_table(store, host, role)
     stale = [chunk_id for chunk_id, digest in have.items() if wanted.get(chunk_id) != digest]
     missing = [chunk_id for chunk_id, digest in wanted.items() if have.get(chunk_id) != digest]
     if table is None and not wanted:
@@ -192,19 +196,29 @@ def sync(
     if missing or stale:
         with progress.task("Optimising the vector index", unit=""):
             table.optimize()
-    return SyncReport(len(to_embed), len(reused), len(stale), table.count(), embed_s)
+    return SyncReport(len(to_embed), len(reused), len(stale), table.count(), embed_s, repaired)
 
 
-def _current_table(store: Store, host: PluginHost, role: SemanticRole) -> tuple[VectorStore | None, dict[int, str]]:
-    """Open the table recorded for the model; a missing or unreadable one is rebuilt from scratch."""
+def _current_table(
+    store: Store, host: PluginHost, role: SemanticRole
+) -> tuple[VectorStore | None, dict[int, str], str | None]:
+    """Open the table recorded for the model, with its rows; a missing or unreadable one is made again from nothing.
+
+    The third value says why an existing table is not used (None when it is, or when there is none).
+    """
     entry = recorded(store).get(role.key)
     if entry is None or entry["model"] != role.model_id:
-        return None, {}
+        return None, {}, None
     try:
         table = open_store(host, role, entry["table"], entry["dimension"], create=False)
-    except VectorIndexError:
-        return None, {}
-    return table, table.rows()
+        return table, table.rows(), None
+    except (VectorIndexError, OSError) as exc:
+        message = exc.message if isinstance(exc, VectorIndexError) else _first_line(exc)
+        return (
+            None,
+            {},
+            f"the vector table of {role.model_id} could not be read ({message}); embedding everything again",
+        )
 
 
 def _create_table(store: Store, host: PluginHost, role: SemanticRole, dimension: int) -> VectorStore:
@@ -230,22 +244,35 @@ def _create_table(store: Store, host: PluginHost, role: SemanticRole, dimension:
 def _embed_missing(
     store: Store, vectors: VectorStore, embedder: Embedder, ids: list[int], wanted: dict[int, str], progress: Progress
 ) -> None:
-    """Embed each distinct text once, longest first (batches pad less), writing every step."""
+    """Embed each distinct text once, longest first (batches pad less), writing every step.
+
+    Only the texts of one step are held at a time (their lengths are read first), so that
+    memory does not grow with the corpus.
+    """
     import numpy as np
 
     by_hash: dict[str, list[int]] = {}
     for chunk_id in ids:
         by_hash.setdefault(wanted[chunk_id], []).append(chunk_id)
-    texts = store.texts([group[0] for group in by_hash.values()])
-    order = sorted(by_hash, key=lambda digest: -len(texts[by_hash[digest][0]]))
+    lengths = _text_lengths(store, [group[0] for group in by_hash.values()])
+    order = sorted(by_hash, key=lambda digest: -lengths[by_hash[digest][0]])
     with progress.task("Embedding", total=len(ids), unit="chunks") as advance:
         for start in range(0, len(order), STEP):
             step = order[start : start + STEP]
+            texts = store.texts([by_hash[digest][0] for digest in step])
             embedded = embedder.embed_documents([texts[by_hash[digest][0]] for digest in step])
             chunk_ids = [chunk_id for digest in step for chunk_id in by_hash[digest]]
             rows = np.repeat(embedded, [len(by_hash[digest]) for digest in step], axis=0)
             _add(store, vectors, chunk_ids, wanted, rows)
             advance(len(chunk_ids))
+
+
+def _text_lengths(store: Store, ids: list[int]) -> dict[int, int]:
+    """Return the length of each chunk's indexed text, reading the texts a block at a time."""
+    lengths: dict[int, int] = {}
+    for start in range(0, len(ids), 8 * STEP):
+        lengths.update((chunk_id, len(text)) for chunk_id, text in store.texts(ids[start : start + 8 * STEP]).items())
+    return lengths
 
 
 def _add(store: Store, vectors: VectorStore, ids: Sequence[int], wanted: dict[int, str], rows: Any) -> None:
@@ -258,7 +285,10 @@ def _add(store: Store, vectors: VectorStore, ids: Sequence[int], wanted: dict[in
 
 def search(store: Store, vectors: VectorStore, query_vector: Any, limit: int) -> list[tuple[int, float]]:
     """Return (chunk id, similarity) of the nearest chunks whose vector is still current."""
-    hits = vectors.search(query_vector, limit)
+    try:
+        hits = vectors.search(query_vector, limit)
+    except OSError as exc:  # damaged data files (the store plugin reports them so)
+        raise VectorIndexError(f"the vector table cannot be read: {_first_line(exc)}", hint=REPAIR_HINT) from None
     current = store.chunk_hashes([chunk_id for chunk_id, _, _ in hits])
     return [(chunk_id, score) for chunk_id, digest, score in hits if current.get(chunk_id) == digest]
 
