@@ -15,6 +15,7 @@ from test_errors import assert_one_line_error
 from test_server import QUERY, in_process, raw_request, search_request, wait_until
 
 import aurora
+from aurora.search import engine
 from aurora.search.snippets import MAX_FILTER_KEYS, MAX_LINE_CHARS, line_filter
 from aurora.serve import server as server_module
 from aurora.serve.client import ACKNOWLEDGE_TIMEOUT_S
@@ -154,3 +155,18 @@ def test_a_16k_query_against_a_466_kb_line_answers_with_a_bounded_snippet(projec
     assert best.snippet and all(len(line.text) <= MAX_LINE_CHARS for line in best.snippet)
     for line in best.snippet:
         assert all(0 <= a < b <= len(line.text) for a, b in line.spans)
+
+
+def test_a_search_for_thousands_matches_snippet_lines_for_the_first_results_only(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = aurora.open(indexed)
+    everything = project.search("def return self", limit=3, record=False).results
+    assert len(everything) > 2 and all(result.snippet for result in everything)
+    monkeypatch.setattr(engine, "MATCHED_SNIPPETS", 2)
+    project.close()
+    bounded = project.search("def return self", limit=3, record=False).results
+    assert [result.snippet for result in bounded[:2]] == [result.snippet for result in everything[:2]]
+    assert any(line.spans for result in everything[2:] for line in result.snippet)  # matched when not bounded
+    for plain in bounded[2:]:  # bounded: the chunk's first lines, nothing highlighted
+        assert plain.snippet[0].number == plain.chunk.line_start and all(line.spans == () for line in plain.snippet)

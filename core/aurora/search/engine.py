@@ -54,6 +54,9 @@ KIND_WEIGHTS: dict[str, dict[str, float]] = {"symbol": {"semantic": 0.5}, "mixed
 ACTIVATION = "activation"
 #: Fused candidates a reranker sees (the rest keep their fused order below them).
 RERANK_DEPTH = 100
+#: Results whose snippet shows the lines matching the query; later ones (of a search for thousands) show their
+#: first lines, so that one request's snippet work stays bounded (matching is most of a large search's cost).
+MATCHED_SNIPPETS = 1000
 
 Waiting = Callable[[str], AbstractContextManager[Any]]
 
@@ -452,7 +455,7 @@ class Searcher:
         fused = len(self._fused_signals(signals)) > 1
         candidates = line_filter(query, terms)
         results = []
-        for row in rows:
+        for position, row in enumerate(rows):
             chunk = row.chunk
             scores = {name: found[chunk.id][0] for name, found in positions.items() if chunk.id in found}
             if fused:
@@ -463,8 +466,9 @@ class Searcher:
                     name: Signal(*found.get(chunk.id, (None, None)), row.contributions.get(name, 0.0))
                     for name, found in positions.items()
                 }
+            wanted = terms if position < MATCHED_SNIPPETS else ()  # a bounded request: later ones show first lines
             snippet = make_snippet(
-                chunk.text, chunk.line_start, terms, index.analyze, request.snippet_lines, candidates, request.context
+                chunk.text, chunk.line_start, wanted, index.analyze, request.snippet_lines, candidates, request.context
             )
             adjustments = dict(row.adjustments) if request.explain and row.adjustments else None
             results.append(SearchResult(chunk, row.score, scores, snippet, row.matches, explain, adjustments))
