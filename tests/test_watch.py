@@ -210,3 +210,27 @@ def test_watchfiles_is_imported_only_to_watch(project: Path, cli) -> None:
         text=True,
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_bm25s_without_its_scoring_helpers_builds_no_delta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bm25s.scoring
+
+    from aurora_bm25s.delta import build_delta
+
+    monkeypatch.delattr(bm25s.scoring, "_np_csc_python")
+    assert build_delta(["def added(): pass"], tmp_path / "base", tmp_path / "delta") is False
+
+
+def test_a_watcher_update_repairs_a_damaged_database_as_aurora_index_does(tmp_path: Path) -> None:
+    from aurora.index.watch import _Updater
+
+    root = corpus(tmp_path / "p")
+    project = aurora.open(root)
+    project.index()
+    project.close()
+    for path in index_dir(root).glob(DATABASE_NAME + "*"):
+        path.write_bytes(b"garbage " * 512)  # the database and its journals
+    report = _Updater(project, None, None, create=False).update()
+    assert report is not None and report.added == 120
+    assert report.recreated and "is damaged: file is not a database" in report.recreated
+    assert found(project, "zanzibar marker") == [] and found(project, "module") != []

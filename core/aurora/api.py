@@ -33,6 +33,7 @@ from aurora.search.results import SearchResponse
 if TYPE_CHECKING:
     from aurora.activation.reading import Passage
     from aurora.activation.usage import Usage
+    from aurora.host.contract import Embedder
     from aurora.index.indexer import IndexReport
 
 
@@ -105,8 +106,12 @@ class Project:
         backend: str | None = None,
         rebuild: bool = False,
         progress: Progress | None = None,
+        embedders: dict[str, Embedder] | None = None,
     ) -> IndexReport:
-        """Index the folder (incrementally unless ``rebuild``) and return what was done."""
+        """Index the folder (incrementally unless ``rebuild``) and return what was done.
+
+        ``embedders`` keeps loaded embedders from one run for the next (a watcher's).
+        """
         from aurora.index.indexer import index_tree
 
         self.close()
@@ -119,7 +124,9 @@ class Project:
         finally:
             if store is not None:
                 store.close()
-        report = index_tree(self.root, self.config, resolved, self.host, progress or Progress(False), rebuild)
+        report = index_tree(
+            self.root, self.config, resolved, self.host, progress or Progress(False), rebuild, embedders
+        )
         if notice:
             report.warnings.append(notice)
         return report

@@ -14,6 +14,8 @@ EXIT_NO_RESULTS = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70
 EXIT_INTERRUPTED = 130
+#: The hint for damage that `aurora index` repairs (a database, a lexical index or a vector table it can rebuild).
+REPAIR_HINT = "run `aurora index` to repair it (`aurora index --rebuild` rebuilds everything)"
 
 
 class AuroraError(Exception):

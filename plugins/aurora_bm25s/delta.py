@@ -30,12 +30,16 @@ def build_delta(texts: Sequence[str], base: Path, directory: Path) -> bool:
     """Index ``texts`` into ``directory`` with the statistics of the index saved in ``base``.
 
     Return False when ``base`` lacks the statistics (it was saved before delta segments
-    existed): the host then builds a full index instead.
+    existed), or when this bm25s lacks the scoring helpers used here (they are not part of
+    its public API): the host then builds a full index instead.
     """
     import bm25s
     import numpy as np
-    from bm25s.scoring import _build_scores_and_indices_for_matrix, _np_csc_python, _select_idf_scorer
 
+    try:
+        from bm25s.scoring import _build_scores_and_indices_for_matrix, _np_csc_python, _select_idf_scorer
+    except ImportError:
+        return False
     if not (base / STATS_FILE).is_file():
         return False
     params = json.loads((base / PARAMS_FILE).read_text(encoding="utf-8"))

@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from aurora.common.atomic import staged_folder
-from aurora.errors import CorruptIndexError, StaleIndexError
+from aurora.errors import REPAIR_HINT, CorruptIndexError, StaleIndexError
 from aurora.host.contract import Hit, LexicalIndex
 from aurora.host.registry import LoadedPlugin, PluginHost
-from aurora.index.store import REPAIR_HINT, Store
+from aurora.index.store import Store
 
 CHUNK_IDS_FILE = "chunk_ids.npy"
 BASE_FILE = "base.json"

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from aurora.common import sqlite
 from aurora.common.private import private_file, private_folder
-from aurora.errors import AuroraError, CorruptIndexError, IndexVersionError, NewerIndexError, NoIndexError
+from aurora.errors import REPAIR_HINT, AuroraError, CorruptIndexError, IndexVersionError, NewerIndexError, NoIndexError
 from aurora.host.contract import Chunk
 
 SCHEMA_VERSION = 2
@@ -99,7 +99,6 @@ class NewChunk(NamedTuple):
 
 
 #: What a search says to do about a damaged index: `aurora index` repairs what it finds damaged.
-REPAIR_HINT = "run `aurora index` to repair it (`aurora index --rebuild` rebuilds everything)"
 
 
 def database_error(path: Path, exc: sqlite3.DatabaseError) -> AuroraError:
@@ -273,8 +272,10 @@ class Store:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def meta_items(self, prefix: str) -> list[tuple[str, str]]:
-        """Return every metadata (key, value) whose key starts with ``prefix``."""
-        rows = self._db.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+        """Return every metadata (key, value) whose key starts with ``prefix``, the one written last last."""
+        rows = self._db.execute(
+            "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY rowid", (len(prefix), prefix)
+        )
         return list(rows)
 
     def delete_meta(self, key: str) -> None:

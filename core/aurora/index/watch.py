@@ -21,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aurora.cli.progress import Progress
 from aurora.common.layout import DATABASE_NAME, index_dir
 from aurora.errors import AuroraError, IndexInterruptedError, IndexLockedError
 from aurora.index.walker import ALWAYS_SKIPPED_DIRS
@@ -136,25 +135,10 @@ class _Updater:
 
     def update(self) -> IndexReport | None:
         """Bring the index up to date with the tree; None when there is no index and creating one is not wanted."""
-        from aurora.index.indexer import index_tree
-        from aurora.index.store import Store
-
         project = self._project
-        database = index_dir(project.root) / DATABASE_NAME
-        if not self._create and not database.is_file():
+        if not self._create and not (index_dir(project.root) / DATABASE_NAME).is_file():
             return None
-        store = Store.open(database) if database.is_file() else None
-        try:  # the index's own embedder when the pipeline names none, as `aurora index` does
-            pipeline, notice = project.pipeline_for_index(store, self._pipeline, self._backend)
-        finally:
-            if store is not None:
-                store.close()
-        report = index_tree(
-            project.root, project.config, pipeline, project.host, Progress(False), embedders=self._embedders
-        )
-        if notice:
-            report.warnings.append(notice)
-        return report
+        return project.index(pipeline=self._pipeline, backend=self._backend, embedders=self._embedders)
 
 
 class _Filter:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from aurora.errors import VectorIndexError
+from aurora.errors import REPAIR_HINT, VectorIndexError
 from aurora.host.contract import VectorStore
 from aurora.index.store import Store
 
@@ -50,8 +50,6 @@ def measure(store: Store, table: VectorStore) -> Coverage:
     try:
         stored = table.rows()
     except OSError as exc:
-        raise VectorIndexError(
-            f"the vector table cannot be read: {exc}", hint="run `aurora index` to repair it"
-        ) from None
+        raise VectorIndexError(f"the vector table cannot be read: {exc}", hint=REPAIR_HINT) from None
     current = store.chunk_hashes()
     return Coverage(sum(1 for chunk_id, digest in current.items() if stored.get(chunk_id) == digest), len(current))

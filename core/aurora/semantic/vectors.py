@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from aurora.cli.progress import Progress
-from aurora.errors import AuroraError, ModelUnavailableError, VectorIndexError
+from aurora.errors import REPAIR_HINT, AuroraError, ModelUnavailableError, VectorIndexError
 from aurora.host.contract import Embedder, ModelLocation, ModelSpec, VectorStore
 from aurora.host.registry import LoadedPlugin, PluginHost
 from aurora.index.store import Store
@@ -44,10 +44,6 @@ class SemanticRole(NamedTuple):
     def key(self) -> str:
         """Return a short key for the model's vectors (tables are named after it)."""
         return f"{zlib.crc32(self.model_id.encode()):08x}"
-
-
-#: What repairs a vector table that cannot be read (``aurora index`` makes it again).
-REPAIR_HINT = "run `aurora index` to repair it"
 
 
 class SyncReport(NamedTuple):
