@@ -1,6 +1,7 @@
 """Embedding throughput, CPU and memory: each library on its own against inside `aurora index`, on the same chunks.
 
-    python bench/embedding.py [--runs 3] [--backend fastembed] [--corpus DIR] [--packages http,urllib]
+    python bench/embedding.py [--runs 3] [--backend fastembed] [--variant aurora_index] [--corpus DIR]
+                              [--packages http,urllib]
 
 The corpus is a copy of some stdlib packages (default http and urllib, 644 chunks;
 `--packages` picks others, `--corpus bench/corpus/stdlib` takes all of it). Variants,
@@ -101,9 +102,12 @@ def main() -> None:
     parser = arguments(__doc__.splitlines()[0], runs=3)
     parser.add_argument("--packages", default="http,urllib", help="stdlib packages to copy as the corpus")
     parser.add_argument("--backend", action="append", choices=["fastembed", "sentence-transformers"])
+    parser.add_argument("--variant", action="append", choices=sorted({v[1] for v in VARIANTS}), help="only these")
     args = parser.parse_args()
     corpus = args.corpus if args.corpus.name != "stdlib" else ensure_subset(tuple(args.packages.split(",")))
-    variants = [v for v in VARIANTS if not args.backend or v[0] in args.backend]
+    variants = [
+        v for v in VARIANTS if (not args.backend or v[0] in args.backend) and (not args.variant or v[1] in args.variant)
+    ]
     config = Path(tempfile.mkdtemp(prefix="aurora-bench-config-"))
     (config / "aurora").mkdir()
     (config / "aurora" / "config.toml").write_text(PIPELINES, encoding="utf-8")
