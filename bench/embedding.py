@@ -3,8 +3,8 @@
     python bench/embedding.py [--runs 3] [--backend fastembed] [--variant aurora_index] [--corpus DIR]
                               [--packages http,urllib]
 
-The corpus is a copy of some stdlib packages (default http and urllib, 644 chunks;
-`--packages` picks others, `--corpus bench/corpus/stdlib` takes all of it). Variants,
+The corpus is a copy of some stdlib packages (default http and urllib, 450 chunks;
+`--packages` picks others, `--packages all` takes the whole corpus). Variants,
 alternated within each run so that load on the machine hits them alike:
 
 - "raw": the library alone (fastembed with its own session defaults on the packaged int8
@@ -33,7 +33,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from corpus import ensure_subset
+from corpus import ensure_corpus, ensure_subset
 from measure import AURORA, arguments, machine, median, save
 
 PIPELINES = """
@@ -100,11 +100,14 @@ def _measured(command: list[str], env: dict[str, str]) -> tuple[dict, float, flo
 def main() -> None:
     """Measure each variant, alternated over the runs; print a Markdown table and save the figures."""
     parser = arguments(__doc__.splitlines()[0], runs=3)
-    parser.add_argument("--packages", default="http,urllib", help="stdlib packages to copy as the corpus")
+    parser.add_argument(
+        "--packages", default="http,urllib", help="stdlib packages to copy as the corpus (all: the whole corpus)"
+    )
     parser.add_argument("--backend", action="append", choices=["fastembed", "sentence-transformers"])
     parser.add_argument("--variant", action="append", choices=sorted({v[1] for v in VARIANTS}), help="only these")
     args = parser.parse_args()
-    corpus = args.corpus if args.corpus.name != "stdlib" else ensure_subset(tuple(args.packages.split(",")))
+    whole = args.corpus.name != "stdlib" or args.packages == "all"
+    corpus = ensure_corpus(args.corpus) if whole else ensure_subset(tuple(args.packages.split(",")))
     variants = [
         v for v in VARIANTS if (not args.backend or v[0] in args.backend) and (not args.variant or v[1] in args.variant)
     ]
