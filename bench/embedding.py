@@ -13,7 +13,8 @@ alternated within each run so that load on the machine hits them alike:
 - "aurora_index": `aurora index` from scratch with a pipeline using the backend; its embedding
   phase (reading texts, embedding, writing vectors) is timed by the indexer;
 - for fastembed also "aurora_index_packaged": `aurora index` as before the optimised model
-  (`optimise = false`, `spinning = true`), the baseline of the change.
+  (`optimise = false`, `spinning = true`), the baseline of the change; and
+  "aurora_index_int8": the optimised model computing in int8 (`precision = "int8"`).
 
 Each variant runs in a fresh process; reported per variant: chunks/s (median), CPU
 seconds per chunk (the whole process: loading and, inside Aurora, lexical indexing
@@ -39,6 +40,8 @@ from measure import AURORA, arguments, machine, median, save
 PIPELINES = """
 [pipelines.fastembed]
 embedder = "fastembed"
+[pipelines.fastembed-int8]
+embedder = { plugin = "fastembed", precision = "int8" }
 [pipelines.fastembed-packaged]
 embedder = { plugin = "fastembed", optimise = false, spinning = true }
 [pipelines.sentence-transformers]
@@ -80,6 +83,7 @@ VARIANTS = (
     ("fastembed", "raw", "fastembed-packaged"),
     ("fastembed", "aurora_index_packaged", "fastembed-packaged"),
     ("fastembed", "aurora_index", "fastembed"),
+    ("fastembed", "aurora_index_int8", "fastembed-int8"),
     ("sentence-transformers", "raw", "sentence-transformers"),
     ("sentence-transformers", "aurora_index", "sentence-transformers"),
 )
@@ -161,6 +165,7 @@ def _ratios(figures: dict[tuple[str, str], dict[str, list[float]]]) -> dict[str,
     pairs = {
         "fastembed / sentence-transformers, in aurora index": (fastembed, st),
         "fastembed optimised / packaged model, in aurora index": (fastembed, ("fastembed", "aurora_index_packaged")),
+        "fastembed int8 / default precision, in aurora index": (("fastembed", "aurora_index_int8"), fastembed),
         "fastembed, aurora index / raw": (fastembed, ("fastembed", "raw")),
         "sentence-transformers, aurora index / raw": (st, ("sentence-transformers", "raw")),
     }

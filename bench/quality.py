@@ -26,6 +26,7 @@ DEFAULT_STORES = Path(__file__).resolve().parent / "corpus" / "eval-stores"
 LEXICAL = '[pipelines.default.lexical]\nplugin = "bm25s"\n'
 WEIGHTED = '[pipelines.default.fusion]\nplugin = "weighted"\n'
 RRF = '[pipelines.default.fusion]\nplugin = "rrf"\nk = 60\n'
+INT8 = '[pipelines.default.embedder]\nplugin = "fastembed"\nprecision = "int8"\n'
 
 
 class Variant(NamedTuple):
@@ -34,6 +35,7 @@ class Variant(NamedTuple):
     config: str
     flags: tuple[str, ...] = ()
     backend: str | None = None
+    store: str | None = None  # the corpus index's name after the dataset's (default: the backend's)
 
 
 VARIANTS = {
@@ -44,6 +46,9 @@ VARIANTS = {
     "fastembed-semantic": Variant(LEXICAL, ("--mode", "semantic"), "fastembed"),
     "fastembed-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "fastembed"),
     "fastembed-hybrid-unranked": Variant(LEXICAL + NO_RERANKER, ("--mode", "hybrid"), "fastembed"),
+    # The optimised model computing in int8 rather than fp32 (its own corpus index):
+    "fastembed-int8-semantic": Variant(LEXICAL + INT8, ("--mode", "semantic"), "fastembed", "fastembed-int8"),
+    "fastembed-int8-hybrid": Variant(LEXICAL + INT8, ("--mode", "hybrid"), "fastembed", "fastembed-int8"),
     "st-semantic": Variant(LEXICAL, ("--mode", "semantic"), "sentence-transformers"),
     "st-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "sentence-transformers"),
     # The other fusion methods at the default weights (lexical 1, semantic 1), on the fastembed
@@ -80,7 +85,7 @@ def main() -> None:
                         "--backend",
                         variant.backend,
                         "--store",
-                        str(args.stores / f"{dataset}-{variant.backend}"),
+                        str(args.stores / f"{dataset}-{variant.store or variant.backend}"),
                     ]
                 done = subprocess.run(command, cwd=project, capture_output=True, text=True)
                 if done.returncode:

@@ -58,6 +58,18 @@ def test_optimised_vectors_match_the_packaged_model(cache: Path, optimised) -> N
     assert float(optimised.embed_query("parse a csv line") @ packaged.embed_query("parse a csv line")) >= 0.9999
 
 
+def test_the_int8_copy_is_a_copy_of_its_own_that_computes_in_int8(cache: Path, optimised) -> None:
+    from aurora_fastembed.optimised import MIN_COSINE
+
+    int8 = plugin_call("fastembed", "aurora_embedder_load", cache_dir=str(cache), precision="int8")
+    assert model_folder(int8).name.endswith("-int8-ort" + __import__("onnxruntime").__version__)
+    assert model_folder(int8) != model_folder(optimised)
+    ops = {node.op_type for node in __import__("onnx").load(str(model_folder(int8) / "model.onnx")).graph.node}
+    assert {"DynamicQuantizeLinear", "MatMulInteger", "QAttention"} <= ops and "Attention" not in ops
+    cosine = np.sum(int8.embed_documents(TEXTS) * optimised.embed_documents(TEXTS), axis=1)
+    assert MIN_COSINE["int8"] <= float(cosine.min()) < 0.9999  # close, but not the fp32 model's vectors
+
+
 def test_a_model_that_cannot_be_optimised_falls_back_with_one_note(tmp_path: Path, capsys) -> None:
     import onnx
     from onnx import TensorProto, helper
@@ -73,10 +85,10 @@ def test_a_model_that_cannot_be_optimised_falls_back_with_one_note(tmp_path: Pat
     )
     odd = tmp_path / "odd.onnx"
     onnx.save(helper.make_model(graph), str(odd))
-    assert optimised_folder(odd, FILES / "all-MiniLM-L6-v2", tmp_path / "cache") is None
+    assert optimised_folder(odd, FILES / "all-MiniLM-L6-v2", tmp_path / "cache", "fp32") is None
     note = capsys.readouterr().err
     assert note.startswith("aurora: note: using the packaged ONNX model as it is") and note.count("\n") == 1
-    assert optimised_folder(odd, FILES / "all-MiniLM-L6-v2", tmp_path / "cache") is None  # recorded: not retried
+    assert optimised_folder(odd, FILES / "all-MiniLM-L6-v2", tmp_path / "cache", "fp32") is None  # recorded
     assert capsys.readouterr().err == ""
     assert not list((tmp_path / "cache" / "optimised").glob("*/model.onnx"))
 
@@ -119,6 +131,7 @@ def test_spinning_and_threads_reach_the_session(cache: Path, optimised) -> None:
         ("fastembed", "threads", -1),
         ("fastembed", "spinning", "yes"),
         ("fastembed", "optimise", 1.5),
+        ("fastembed", "precision", "int4"),
         ("sentence-transformers", "threads", -2),
     ],
 )

@@ -1026,7 +1026,7 @@ def test_each_language_is_cut_into_its_definitions_with_dotted_symbols(language:
 def test_describe_declares_every_language_a_version_and_what_it_needs() -> None:
     description = aurora_treesitter.aurora_describe()
     assert set(description.languages) == set(SAMPLES) == set(grammars.GRAMMARS)
-    assert description.version == "1"
+    assert description.version == "2"
     assert description.requires == ("tree_sitter",)
 
 
@@ -1222,6 +1222,29 @@ def test_cpp_in_a_c_header_and_tsx_in_a_typescript_file_are_parsed_with_the_gram
     assert outline(chunk(tsx, "typescript")) == expected
 
 
+def test_only_a_file_with_the_marks_of_another_grammar_is_parsed_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aurora_treesitter import chunker as chunker_module
+
+    parsed: list[str] = []
+    real_parse = chunker_module.parse
+
+    def recording_parse(source: bytes, language: str, timeout_ms: int):
+        parsed.append(language)
+        return real_parse(source, language, timeout_ms)
+
+    monkeypatch.setattr(chunker_module, "parse", recording_parse)
+    broken_c = "int f(void) {\n  return 1 +;\n}\n\nint g(void) {\n  return 2;\n}\n"
+    assert chunk(broken_c, "c") and parsed == ["c"]  # errors, but nothing of C++: one parse
+    parsed.clear()
+    header = "namespace net {\nclass Client {\n public:\n  int send();\n};\n}\n"
+    assert outline(chunk(header, "c")) == [(1, None, "module"), (2, "Client", "class")]
+    assert parsed == ["cpp"]  # C++ marks: its grammar first, clean, so no C parse
+    parsed.clear()
+    mixed = "using Id = int;\nint f(void) {\n  return 1 +;\n}\n"
+    chunk(mixed, "c")
+    assert parsed == ["cpp", "c"]  # the marked grammar found errors: the file's own is tried too
+
+
 def test_the_host_calls_it_registered_in_process() -> None:
     host = PluginHost()
     plugin = host.register(aurora_treesitter, "treesitter", "chunker")
@@ -1247,7 +1270,7 @@ def test_index_run_stores_its_chunks_and_identity(project: Path, isolated_env: P
     index_with(project, "treesitter", aurora_treesitter, added=5)
     chunks, chunkers = stored(project)
     assert [(line_start, symbol, kind) for _, line_start, _, symbol, kind in chunks["client/client.go"]] == expected
-    assert chunkers["client/client.go"] == chunkers["src/auth/tokens.py"] == "treesitter@1;merge_lines=6"
+    assert chunkers["client/client.go"] == chunkers["src/auth/tokens.py"] == "treesitter@2;merge_lines=6"
 
 
 def test_a_chunker_option_out_of_range_is_a_one_line_error(project: Path, isolated_env: Path, cli) -> None:

@@ -32,6 +32,11 @@ def aurora_describe() -> PluginDescription:
                 False, "let idle ONNX Runtime threads spin (faster on an idle machine, slower under load)", bool
             ),
             "optimise": Option(True, "run an optimised copy of a packaged model (fused attention; made once)", bool),
+            "precision": Option(
+                "fp32",
+                "the optimised copy's arithmetic: fp32, or int8 (faster, vectors a little less exact)",
+                choices=("fp32", "int8"),
+            ),
             "providers": Option([], "ONNX Runtime execution providers, e.g. CUDAExecutionProvider", list),
             "cache_dir": Option("", "model cache (default: $FASTEMBED_CACHE_PATH or ~/.cache/aurora/fastembed)"),
             "fastembed_model": Option(DEFAULT_MODEL, "the fastembed model a folder or package model exports"),

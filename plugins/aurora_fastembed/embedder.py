@@ -115,7 +115,7 @@ def _packaged_folder(onnx: Path, model: ModelSpec, cache: Path, options: Mapping
     """Return a folder fastembed can load: the package's ONNX file (optimised unless turned off) and its tokenizer."""
     packaged = PACKAGED[model.name or ""]
     if options["optimise"]:
-        optimised = optimised_folder(onnx, packaged.tokenizer, cache)
+        optimised = optimised_folder(onnx, packaged.tokenizer, cache, options["precision"])
         if optimised is not None:
             return optimised
     folder = cache / "packaged" / f"{packaged.distribution}-{onnx.stat().st_size}"

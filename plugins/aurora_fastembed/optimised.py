@@ -1,13 +1,16 @@
 """The optimised copy of a packaged ONNX model: made once, checked against the original, cached.
 
-The copy (fp32 weights, fused attention: :mod:`aurora_fastembed.fusion`) lives in
-Aurora's fastembed cache under a key made of the source file's SHA-256 and the
-ONNX Runtime version, so a new model file or a new runtime makes a new copy. Before it is
-published its vectors are compared with the original's on a few texts of mixed lengths
-(padding included); a copy that strays (cosine below :data:`MIN_COSINE`) or that cannot
+The copy has fused attention (:mod:`aurora_fastembed.fusion`) and computes in the chosen
+precision: ``fp32``, or ``int8`` (its matrix products dynamically quantised per channel
+by ONNX Runtime's quantizer, about 1.5x faster on a CPU; docs/benchmarks.md measures
+both). It lives in Aurora's fastembed cache under a key made of the source file's
+SHA-256, the precision and the ONNX Runtime version, so a new model file or a new runtime
+makes a new copy. Before it is published its vectors are compared with the original's on
+a few texts of mixed lengths (padding included); a copy that strays (cosine below
+:data:`MIN_COSINE` for its precision) or that cannot
 be made (``onnx`` not installed, an unfamiliar graph) is recorded as rejected and the
 original is used, after one notice on stderr. The copy is made in a child process
-(``python -m aurora_fastembed.optimised SOURCE TOKENIZER FOLDER``), so that the memory
+(``python -m aurora_fastembed.optimised SOURCE TOKENIZER FOLDER PRECISION``), so that the memory
 the optimizer takes (about 0.9 GB at its peak) is not kept by the process that embeds.
 """
 
@@ -24,8 +27,8 @@ import numpy as np
 
 from aurora.plugin import staged_folder
 
-#: The least cosine similarity between the copy's vectors and the original's.
-MIN_COSINE = 0.9999
+#: The least cosine similarity between the copy's vectors and the original's, per precision.
+MIN_COSINE = {"fp32": 0.9999, "int8": 0.98}
 #: Texts the copy is checked on: code and prose, short and long, so that batches are padded.
 CHECK_TEXTS = (
     "def read_config(path):\n    with open(path) as handle:\n        return json.load(handle)",
@@ -37,14 +40,16 @@ CHECK_TEXTS = (
 )
 
 
-def optimised_folder(source: Path, tokenizer: Path, cache: Path) -> Path | None:
+def optimised_folder(source: Path, tokenizer: Path, cache: Path, precision: str) -> Path | None:
     """Return a folder fastembed can load with the optimised copy of ``source``, or None to use the original.
 
-    ``tokenizer`` is the folder of tokenizer and config files that goes with the model.
+    ``tokenizer`` is the folder of tokenizer and config files that goes with the model;
+    ``precision`` is ``fp32`` or ``int8``.
     """
     import onnxruntime
 
-    key = f"{_digest(source)[:16]}-ort{onnxruntime.__version__}"
+    suffix = "" if precision == "fp32" else f"-{precision}"
+    key = f"{_digest(source)[:16]}{suffix}-ort{onnxruntime.__version__}"
     folder = cache / "optimised" / key
     rejected = cache / "optimised" / f"{key}.rejected"
     if (folder / "model.onnx").is_file():
@@ -53,7 +58,7 @@ def optimised_folder(source: Path, tokenizer: Path, cache: Path) -> Path | None:
         return None
     try:
         with staged_folder(folder) as staging:
-            _make_in_child(source, tokenizer, staging)
+            _make_in_child(source, tokenizer, staging, precision)
     except RuntimeError as exc:  # onnx missing, an unfamiliar graph, a copy that strays: the original still works
         reason = str(exc)
         print(f"aurora: note: using the packaged ONNX model as it is (no optimised copy: {reason})", file=sys.stderr)
@@ -63,24 +68,30 @@ def optimised_folder(source: Path, tokenizer: Path, cache: Path) -> Path | None:
     return folder
 
 
-def _make_in_child(source: Path, tokenizer: Path, staging: Path) -> None:
+def _make_in_child(source: Path, tokenizer: Path, staging: Path, precision: str) -> None:
     """Run :func:`_make` in a child process; raise RuntimeError with its one-line reason if it fails."""
-    command = [sys.executable, "-m", "aurora_fastembed.optimised", str(source), str(tokenizer), str(staging)]
+    command = [sys.executable, "-m", "aurora_fastembed.optimised", str(source), str(tokenizer), str(staging), precision]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         lines = done.stderr.strip().splitlines()
         raise RuntimeError(lines[-1] if lines else f"the optimizer exited with status {done.returncode}")
 
 
-def _make(source: Path, tokenizer: Path, staging: Path) -> None:
+def _make(source: Path, tokenizer: Path, staging: Path, precision: str) -> None:
     """Write the optimised model and its tokenizer files into ``staging``; raise if its vectors stray."""
     from aurora_fastembed.fusion import optimise
 
     config = json.loads((tokenizer / "config.json").read_text(encoding="utf-8"))
-    optimise(source, staging / "model.onnx", int(config["num_attention_heads"]))
+    fused = staging / ("model.onnx" if precision == "fp32" else "fused.onnx")
+    optimise(source, fused, int(config["num_attention_heads"]))
+    if precision == "int8":
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(fused, staging / "model.onnx", weight_type=QuantType.QInt8, per_channel=True)
+        fused.unlink()
     cosine = min_cosine(source, staging / "model.onnx", tokenizer / "tokenizer.json")
-    if cosine < MIN_COSINE:
-        raise ValueError(f"its vectors differ from the original's (cosine {cosine:.5f} < {MIN_COSINE})")
+    if cosine < MIN_COSINE[precision]:
+        raise ValueError(f"its vectors differ from the original's (cosine {cosine:.5f} < {MIN_COSINE[precision]})")
     shutil.copytree(tokenizer, staging, dirs_exist_ok=True)
 
 
@@ -122,6 +133,6 @@ def _digest(path: Path) -> str:
 
 if __name__ == "__main__":
     try:
-        _make(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
+        _make(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4])
     except Exception as exc:
         sys.exit(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)

@@ -41,7 +41,7 @@ def aurora_describe() -> PluginDescription:
         },
         requires=("tree_sitter",),
         languages=tuple(GRAMMARS),
-        version="1",
+        version="2",
         api_version=API_VERSION,
     )
 

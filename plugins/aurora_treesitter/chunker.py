@@ -48,11 +48,14 @@ def chunk(text: str, language: str, settings: ChunkSettings, options: Mapping[st
 def _best_tree(source: bytes, language: str, timeout_ms: int) -> tuple[str, Any] | None:
     """Return the grammar and tree of ``source`` with the fewest errors, or None when it timed out or is mostly errors.
 
-    The alternative grammar (:data:`~aurora_treesitter.languages.ALTERNATIVES`) is tried
-    only when the file's own grammar finds errors.
+    A file with the marks of an alternative grammar (:data:`~aurora_treesitter.languages.ALTERNATIVES`)
+    is parsed in that grammar first, and in its own only when that tree has errors.
     """
+    grammars = [language]
+    if language in ALTERNATIVES and ALTERNATIVES[language][1].search(source):
+        grammars.insert(0, ALTERNATIVES[language][0])
     best = None
-    for grammar in (language, *ALTERNATIVES.get(language, ())):
+    for grammar in grammars:
         tree = parse(source, grammar, timeout_ms)
         if tree is None:
             return None

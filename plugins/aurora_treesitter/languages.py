@@ -536,6 +536,14 @@ SYNTAXES: dict[str, Syntax] = {
     "shell": SHELL,
 }
 
-#: Grammars to try too when a file does not parse cleanly in its own: C++ headers named ``.h``,
-#: TSX in a file Aurora calls TypeScript. The grammar whose tree has fewer errors wins.
-ALTERNATIVES: dict[str, tuple[str, ...]] = {"c": ("cpp",), "typescript": ("tsx",)}
+#: A grammar to try too for a file with one of its marks (C++ in a header named ``.h``, JSX in
+#: a file Aurora calls TypeScript): the marked grammar is parsed first, the file's own only
+#: when that tree has errors, and the tree with fewer errors wins. A file without the marks
+#: is parsed in its own grammar alone.
+ALTERNATIVES: dict[str, tuple[str, re.Pattern[bytes]]] = {
+    "c": (
+        "cpp",
+        re.compile(rb"^[ \t]*(?:class|namespace|template|using)\b|\b(?:public|private|protected)[ \t]*:|::", re.M),
+    ),
+    "typescript": ("tsx", re.compile(rb"</|/>")),
+}
