@@ -114,6 +114,21 @@ def test_a_change_past_the_share_of_the_corpus_is_a_full_build(tmp_path: Path) -
     assert report.lexical_rebuilt and not report.lexical_updated
 
 
+@pytest.mark.parametrize("record", ["{garbage", '{"base": "../../elsewhere"}', '["f.1"]'])
+def test_a_damaged_delta_record_is_reported_by_search_and_repaired_by_index(tmp_path: Path, cli, record: str) -> None:
+    root = corpus(tmp_path / "p")
+    project = aurora.open(root)
+    project.index()
+    (root / "pkg/module_3.py").write_text("def zanzibar_cipher(value):\n    return value\n")
+    assert project.index().lexical_updated
+    (live_generation(root) / lexical.BASE_FILE).write_text(record, encoding="utf-8")
+    searched = cli("search", "zanzibar", "--no-server", cwd=root)
+    assert searched.returncode == 2 and "is damaged" in searched.stderr and "aurora index" in searched.stderr
+    repaired = cli("index", cwd=root)
+    assert repaired.returncode == 0 and "was damaged (" in repaired.stderr, repaired.stderr
+    assert found(aurora.open(root), "zanzibar") == ["pkg/module_3.py"]
+
+
 def test_a_plugin_without_deltas_keeps_the_full_rebuild(tmp_path: Path) -> None:
     pytest.importorskip("aurora_lexical_fts5")
     root = corpus(tmp_path / "p")

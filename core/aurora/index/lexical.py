@@ -149,11 +149,18 @@ class _NoDelta(Exception):
 
 
 def base_of(directory: Path) -> str | None:
-    """Return the name of the base generation of the delta generation in ``directory`` (None for a full one)."""
+    """Return the name of the base generation of the delta generation in ``directory`` (None for a full one).
+
+    Raise ValueError (or OSError) when the record is unreadable or names no sibling folder.
+    """
     try:
-        return json.loads((directory / BASE_FILE).read_text(encoding="utf-8"))["base"]
+        recorded = json.loads((directory / BASE_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    base = recorded.get("base") if isinstance(recorded, dict) else None
+    if not isinstance(base, str) or Path(base).name != base or base in ("", ".", ".."):
+        raise ValueError(f"{BASE_FILE} names no generation")
+    return base
 
 
 def _write_manifest(directory: Path) -> None:
@@ -188,7 +195,7 @@ def damage(folder: Path, generation: str) -> str | None:
     names = [generation]
     try:
         base = base_of(folder / generation)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         return f"{generation}/{BASE_FILE} is unreadable ({type(exc).__name__})"
     if base is not None:
         names.append(base)
@@ -239,10 +246,18 @@ def prune(folder: Path, keep: set[str]) -> None:
     """Delete generations not in ``keep`` (nor bases of those) and staging folders left by interrupted builds."""
     if not folder.is_dir():
         return
-    keep = keep | {base for name in keep if (base := base_of(folder / name)) is not None}
+    keep = keep | {base for name in keep if (base := _readable_base(folder / name)) is not None}
     for path in folder.iterdir():
         if path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _readable_base(directory: Path) -> str | None:
+    """Return :func:`base_of` ``directory``, None when its record is unreadable (:func:`damage` reports that)."""
+    try:
+        return base_of(directory)
+    except (OSError, ValueError):
+        return None
 
 
 #: What a damaged index raises when opened or queried (also what plugins are asked to raise);
