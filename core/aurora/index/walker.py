@@ -96,6 +96,43 @@ def walk(root: Path, settings: WalkSettings) -> Iterator[FoundFile | Skipped]:
         yield Skipped(str(root), nothing_found(left_out))
 
 
+class NeverIndexed:
+    """Says whether a walk of ``root`` with ``settings`` would leave a root-relative path out, for a watcher's events.
+
+    It knows what needs no folder below the root to be read: the folders a walk never
+    enters, hidden names (unless ``hidden``), and the ignore rules of the root, the
+    folders above it and ``[index] exclude``. Anything it cannot rule out counts as
+    possibly indexed, and so does an ignore file itself (it changes what is indexed);
+    :meth:`refresh` reads the root's rules again.
+    """
+
+    def __init__(self, root: Path, settings: WalkSettings) -> None:
+        self._root = root
+        self._settings = settings
+        self._rules: list[_Rules] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the ignore rules again (after an ignore file changed)."""
+        rules, _ = _rules_above(self._root)
+        rules += _rules_in(self._root, "", self._root.resolve())[0]
+        if self._settings.exclude:
+            rules.append(_Rules("", pathspec.GitIgnoreSpec.from_lines(self._settings.exclude)))
+        self._rules = rules
+
+    def __call__(self, path: str) -> bool:
+        """Return whether ``path`` (relative to the root, with ``/``) is surely left out of the index."""
+        parts = path.split("/")
+        if not ALWAYS_SKIPPED_DIRS.isdisjoint(parts):
+            return True
+        if parts[-1] in IGNORE_FILES:
+            return False
+        if not self._settings.hidden and any(part.startswith(".") for part in parts):
+            return True
+        folders = ("/".join(parts[:end]) + "/" for end in range(1, len(parts)))
+        return any(_ignored(folder, self._rules) for folder in folders) or _ignored(path, self._rules)
+
+
 def nothing_found(left_out: Counter[str]) -> str:
     """Say that a walk found no file to index, and why: the reasons of :data:`LEFT_OUT` counted in ``left_out``."""
     return "no files to index: every file here is " + " or ".join(LEFT_OUT[why] for why in LEFT_OUT if left_out[why])

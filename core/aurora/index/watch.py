@@ -6,8 +6,9 @@ the walker decides what is indexed, with every rule of ``aurora index`` (``.giti
 ``.auroraignore``, ``[index] exclude``, hidden files, size limit), files are compared by
 size and modification time and re-read only when they changed, the lexical index gets a
 delta rather than a rebuild (:mod:`aurora.index.lexical`), and only new chunks are
-embedded, by an embedder loaded once for the watcher's life. Events under ``.aurora/``
-and the other folders the walker never enters are dropped before they wake anything.
+embedded, by an embedder loaded once for the watcher's life. Events on paths the walker
+surely leaves out (``.aurora/``, ``.git/``, hidden names, what the root's ignore rules and
+``[index] exclude`` ignore) are dropped before they wake anything.
 
 ``watchfiles`` is imported when watching starts, never by the CLI's other commands.
 """
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aurora.common.layout import DATABASE_NAME, index_dir
 from aurora.errors import AuroraError, IndexInterruptedError, IndexLockedError
-from aurora.index.walker import ALWAYS_SKIPPED_DIRS
+from aurora.index.walker import ALWAYS_SKIPPED_DIRS, IGNORE_FILES, NeverIndexed
 
 if TYPE_CHECKING:
     from aurora.api import Project
@@ -60,11 +61,14 @@ def watch(
     """
     import watchfiles
 
+    from aurora.index.indexer import walk_settings
+
     updater = _Updater(project, pipeline, backend, create)
+    events = _Filter(project.root, NeverIndexed(project.root, walk_settings(project.config)))
     pending = True  # the catch-up update, done once the watch is set up
     for changes in watchfiles.watch(
         project.root,
-        watch_filter=_Filter(project.root),
+        watch_filter=events,
         debounce=MAX_BATCH_MS,
         step=QUIET_MS,
         rust_timeout=IDLE_MS,
@@ -74,6 +78,8 @@ def watch(
     ):
         if not (changes or pending):
             continue
+        if any(Path(path).name in IGNORE_FILES for _, path in changes):
+            events.never_indexed.refresh()
         try:
             report = updater.update()
         except IndexLockedError:
@@ -142,15 +148,16 @@ class _Updater:
 
 
 class _Filter:
-    """Keeps the events of paths the walker may index: none under ``.aurora/``, ``.git/`` or ``__pycache__/``."""
+    """Keeps the events of paths the walker may index (see :class:`~aurora.index.walker.NeverIndexed`)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, never_indexed: NeverIndexed) -> None:
         self._root = root.resolve()
+        self.never_indexed = never_indexed
 
     def __call__(self, change: Any, path: str) -> bool:
         """Return whether an event on ``path`` may concern an indexed file."""
         try:
-            parts = Path(path).relative_to(self._root).parts
+            relative = Path(path).relative_to(self._root).as_posix()
         except ValueError:  # reported under another spelling of the root (a symbolic link)
-            parts = Path(path).parts
-        return ALWAYS_SKIPPED_DIRS.isdisjoint(parts)
+            return ALWAYS_SKIPPED_DIRS.isdisjoint(Path(path).parts)
+        return relative != "." and not self.never_indexed(relative)
