@@ -70,6 +70,16 @@ def test_the_int8_copy_is_a_copy_of_its_own_that_computes_in_int8(cache: Path, o
     assert MIN_COSINE["int8"] <= float(cosine.min()) < 0.9999  # close, but not the fp32 model's vectors
 
 
+def test_an_optimised_copy_damaged_since_it_was_made_is_made_again(tmp_path: Path) -> None:
+    first = plugin_call("fastembed", "aurora_embedder_load", cache_dir=str(tmp_path))
+    expected = first.embed_documents(TEXTS)
+    copy = model_folder(first) / "model.onnx"
+    copy.write_bytes(b"not a model")
+    again = plugin_call("fastembed", "aurora_embedder_load", cache_dir=str(tmp_path))
+    assert model_folder(again) == copy.parent and copy.stat().st_size > 1_000_000
+    assert np.allclose(again.embed_documents(TEXTS), expected, atol=1e-5)
+
+
 def test_a_model_that_cannot_be_optimised_falls_back_with_one_note(tmp_path: Path, capsys) -> None:
     import onnx
     from onnx import TensorProto, helper

@@ -17,7 +17,7 @@ import numpy as np
 
 from aurora.plugin import BackendNotInstalledError, ModelLocation, ModelSpec, length_batches, staged_folder
 from aurora_fastembed.locate import PACKAGED, cache_dir
-from aurora_fastembed.optimised import optimised_folder
+from aurora_fastembed.optimised import discard, optimised_folder
 
 #: Characters after which the model's 256-token window is full (code is ~3-4 characters a token).
 LONGEST = 1200
@@ -68,11 +68,19 @@ def load(
     if options["providers"]:
         kwargs["providers"] = list(options["providers"])
     name = model.name or options["fastembed_model"]
+    folder = None
     if location is not None:
         folder = location.path if location.path.is_dir() else _packaged_folder(location.path, model, cache, options)
         kwargs["specific_model_path"] = str(folder)
     embedding = TextEmbedding(name, **kwargs)
-    _open_session(embedding.model, options)
+    try:
+        _open_session(embedding.model, options)
+    except Exception:  # an optimised copy damaged since it was made is made again, once
+        if location is None or folder is None or not discard(folder, cache):
+            raise
+        kwargs["specific_model_path"] = str(_packaged_folder(location.path, model, cache, options))
+        embedding = TextEmbedding(name, **kwargs)
+        _open_session(embedding.model, options)
     on_gpu = any("CUDA" in provider or "Tensorrt" in provider for provider in options["providers"])
     batch_chars = options["batch_chars"] or (GPU_BATCH_CHARS if on_gpu else CPU_BATCH_CHARS)
     return FastembedEmbedder(embedding, model_id, options["batch_size"], batch_chars)

@@ -68,6 +68,14 @@ def optimised_folder(source: Path, tokenizer: Path, cache: Path, precision: str)
     return folder
 
 
+def discard(folder: Path, cache: Path) -> bool:
+    """Delete ``folder`` if it is an optimised copy in ``cache`` (one that no longer loads); say whether it was."""
+    if folder.parent != cache / "optimised":
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
 def _make_in_child(source: Path, tokenizer: Path, staging: Path, precision: str) -> None:
     """Run :func:`_make` in a child process; raise RuntimeError with its one-line reason if it fails."""
     command = [sys.executable, "-m", "aurora_fastembed.optimised", str(source), str(tokenizer), str(staging), precision]
