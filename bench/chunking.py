@@ -4,7 +4,7 @@
 
 "before" is the chunker list Aurora had until tree-sitter (`python` by `ast`, `markdown`,
 line windows for every other language); "tree-sitter" is the default list. Each run
-indexes the set's 54 repositories, as one folder, from scratch with `aurora index`
+indexes the set's repositories (the 53 with trees), as one folder, from scratch with `aurora index`
 (a new process, BM25 with the default tokenizer) once per chunker list, alternating
 which goes first, so that load on the machine hits both alike. Reported: wall and CPU
 seconds (the child's user + system time) per list, median over the runs, and the median
@@ -41,7 +41,8 @@ def timed_index(folder: Path, env: dict[str, str]) -> tuple[float, float, int]:
         )
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status):
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
             raise SystemExit(f"aurora index {folder} failed")
         out.seek(0)
         report = json.loads(out.read())

@@ -39,7 +39,7 @@ def model_folder(embedder) -> Path:
 
 
 def test_the_optimised_model_is_made_once_and_reused(cache: Path, optimised) -> None:
-    made = list((cache / "optimised").glob("*/model.onnx"))
+    made = [path for path in (cache / "optimised").glob("*/model.onnx") if "-int8-" not in path.parent.name]
     assert len(made) == 1 and not list((cache / "optimised").glob("*.rejected"))
     assert made[0].parent.name.endswith("-ort" + __import__("onnxruntime").__version__)
     stamp = made[0].stat().st_mtime_ns

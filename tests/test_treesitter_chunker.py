@@ -1222,23 +1222,27 @@ def test_cpp_in_a_c_header_and_tsx_in_a_typescript_file_are_parsed_with_the_gram
     assert outline(chunk(tsx, "typescript")) == expected
 
 
-def test_only_a_file_with_the_marks_of_another_grammar_is_parsed_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_marks_of_another_grammar_decide_which_grammar_parses_first(monkeypatch: pytest.MonkeyPatch) -> None:
     from aurora_treesitter import chunker as chunker_module
 
     parsed: list[str] = []
     real_parse = chunker_module.parse
 
-    def recording_parse(source: bytes, language: str, timeout_ms: int):
+    def recording_parse(source: bytes, language: str, timeout_ms: float):
         parsed.append(language)
         return real_parse(source, language, timeout_ms)
 
     monkeypatch.setattr(chunker_module, "parse", recording_parse)
-    broken_c = "int f(void) {\n  return 1 +;\n}\n\nint g(void) {\n  return 2;\n}\n"
-    assert chunk(broken_c, "c") and parsed == ["c"]  # errors, but nothing of C++: one parse
+    clean_c = "int f(void) {\n  return 1;\n}\n"
+    assert chunk(clean_c, "c") and parsed == ["c"]  # clean in its own grammar: one parse
     parsed.clear()
     header = "namespace net {\nclass Client {\n public:\n  int send();\n};\n}\n"
     assert outline(chunk(header, "c")) == [(1, None, "module"), (2, "Client", "class")]
     assert parsed == ["cpp"]  # C++ marks: its grammar first, clean, so no C parse
+    parsed.clear()
+    unmarked = "struct Shape {\n  virtual double area() const = 0;\n  virtual ~Shape() = default;\n};\n"
+    chunk(unmarked, "c")
+    assert parsed == ["c", "cpp"]  # no marks, but errors in C: C++ is tried too
     parsed.clear()
     mixed = "using Id = int;\nint f(void) {\n  return 1 +;\n}\n"
     chunk(mixed, "c")

@@ -139,19 +139,34 @@ def test_an_explicitly_indexed_folder_is_not_ignored_by_the_rules_above_it(tmp_p
     assert walked(tmp_path / "repo" / "vendor" / "lib")[0] == ["a.py"]
 
 
-def test_never_indexed_rules_out_what_a_walk_leaves_out_without_reading_below_the_root(tmp_path: Path) -> None:
+def test_never_indexed_rules_out_only_what_a_walk_leaves_out(tmp_path: Path) -> None:
     from aurora.index.walker import NeverIndexed
 
     root = tmp_path / "p"
-    write(root, {".gitignore": "build/\n*.log\n", "src/a.py": "x = 1\n"})
-    never = NeverIndexed(root, WalkSettings(exclude=("gen/**",)))
-    indexed = [found.path for found in walk(root, WalkSettings(exclude=("gen/**",))) if isinstance(found, FoundFile)]
-    assert indexed == ["src/a.py"] and not never("src/a.py")
-    for path in ("build/x.o", "src/build/deep/x.o", "debug.log", ".venv/lib/x.py", "src/.cache/y", "gen/a.py"):
-        assert never(path), path
-    for path in (".gitignore", "src/.auroraignore", "src/new.py", "build"):  # rules, new files, a bare name
-        assert not never(path), path
-    assert never("src/.aurora/db") and never("pkg/__pycache__/m.pyc")
+    files = {
+        ".gitignore": "build/\n*.log\n!keep.gen.py\n",
+        "src/a.py": "x = 1\n",
+        "src/.gitignore": "!keep.log\n!build/\n",  # a folder's rules bring back what the root's leave out
+        "src/keep.log": "kept\n",
+        "src/build/b.py": "y = 2\n",
+        "keep.gen.py": "z = 3\n",  # excluded by [index] exclude, brought back by the root's .gitignore
+        "other.gen.py": "w = 4\n",
+        "build/x.o": "o",
+        "debug.log": "log",
+        ".venv/.gitignore": "*\n",
+        "node/.cache/y": "c",
+    }
+    write(root, files)
+    settings = WalkSettings(exclude=("*.gen.py",))
+    never = NeverIndexed(root, settings)
+    indexed = {found.path for found in walk(root, settings) if isinstance(found, FoundFile)}
+    assert indexed == {"src/a.py", "src/keep.log", "src/build/b.py", "keep.gen.py"}
+    for path in files:
+        if path in indexed or path in (".gitignore", "src/.gitignore"):
+            assert not never(path), path  # indexed, or an ignore file the walk reads
+        else:
+            assert never(path), path  # left out, and so is an ignore file inside a hidden folder
+    assert never("src/.aurora/db") and never("pkg/__pycache__/m.pyc") and not never("src/new.py")
     assert not NeverIndexed(root, WalkSettings(hidden=True))(".github/workflows/ci.yml")
     (root / ".gitignore").write_text("*.tmp\n", encoding="utf-8")
     assert never("build/x.o")  # the rules read at the start, until refreshed

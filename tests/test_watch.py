@@ -249,3 +249,17 @@ def test_a_watcher_update_repairs_a_damaged_database_as_aurora_index_does(tmp_pa
     assert report is not None and report.added == 120
     assert report.recreated and "is damaged: file is not a database" in report.recreated
     assert found(project, "zanzibar marker") == [] and found(project, "module") != []
+
+
+def test_the_watch_filter_keeps_only_events_on_paths_a_walk_may_index(tmp_path: Path) -> None:
+    from aurora.index.walker import NeverIndexed, WalkSettings
+    from aurora.index.watch import _Filter
+
+    root = tmp_path / "p"
+    write(root, {".gitignore": "dist/\n", "src/a.py": "x = 1\n"})
+    keep = _Filter(root, NeverIndexed(root, WalkSettings()))
+    assert keep(None, str(root / "src/a.py")) and keep(None, str(root / ".gitignore"))
+    assert not keep(None, str(root / "dist/bundle.js")) and not keep(None, str(root / ".aurora/aurora.db"))
+    assert not keep(None, str(root))  # the root itself: nothing to index
+    elsewhere = tmp_path / "link-spelling"
+    assert keep(None, str(elsewhere / "src/a.py")) and not keep(None, str(elsewhere / ".aurora/aurora.db"))

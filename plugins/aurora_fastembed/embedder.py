@@ -75,7 +75,7 @@ def load(
     embedding = TextEmbedding(name, **kwargs)
     try:
         _open_session(embedding.model, options)
-    except Exception:  # an optimised copy damaged since it was made is made again, once
+    except _damaged_model_errors():  # an optimised copy damaged since it was made is made again, once
         if location is None or folder is None or not discard(folder, cache):
             raise
         kwargs["specific_model_path"] = str(_packaged_folder(location.path, model, cache, options))
@@ -84,6 +84,13 @@ def load(
     on_gpu = any("CUDA" in provider or "Tensorrt" in provider for provider in options["providers"])
     batch_chars = options["batch_chars"] or (GPU_BATCH_CHARS if on_gpu else CPU_BATCH_CHARS)
     return FastembedEmbedder(embedding, model_id, options["batch_size"], batch_chars)
+
+
+def _damaged_model_errors() -> tuple[type[Exception], ...]:
+    """Return what ONNX Runtime raises for a model file it cannot read (not for a provider or memory failure)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    return state.InvalidProtobuf, state.InvalidGraph, state.NoSuchFile
 
 
 def _session_options(threads: int, spinning: bool) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -69,10 +70,18 @@ def optimised_folder(source: Path, tokenizer: Path, cache: Path, precision: str)
 
 
 def discard(folder: Path, cache: Path) -> bool:
-    """Delete ``folder`` if it is an optimised copy in ``cache`` (one that no longer loads); say whether it was."""
+    """Delete ``folder`` if it is an optimised copy in ``cache`` (one that no longer loads); say whether it was.
+
+    The folder is first renamed aside, so that no other process sees it half deleted.
+    """
     if folder.parent != cache / "optimised":
         return False
-    shutil.rmtree(folder, ignore_errors=True)
+    aside = folder.with_name(f"{folder.name}.discarded-{os.getpid()}")
+    try:
+        os.replace(folder, aside)
+    except OSError:  # gone already (another process discarded it), or not ours to move: make it again anyway
+        pass
+    shutil.rmtree(aside, ignore_errors=True)
     return True
 
 

@@ -6,6 +6,7 @@ plugin imports this module only inside ``aurora_chunk``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,21 +49,27 @@ def chunk(text: str, language: str, settings: ChunkSettings, options: Mapping[st
 def _best_tree(source: bytes, language: str, timeout_ms: int) -> tuple[str, Any] | None:
     """Return the grammar and tree of ``source`` with the fewest errors, or None when it timed out or is mostly errors.
 
-    A file with the marks of an alternative grammar (:data:`~aurora_treesitter.languages.ALTERNATIVES`)
-    is parsed in that grammar first, and in its own only when that tree has errors.
+    The file's own grammar goes first and an alternative grammar
+    (:data:`~aurora_treesitter.languages.ALTERNATIVES`) is tried when its tree has errors;
+    a file with the alternative's marks is parsed in the alternative first. All parses
+    of a file share the one time limit.
     """
     grammars = [language]
-    if language in ALTERNATIVES and ALTERNATIVES[language][1].search(source):
-        grammars.insert(0, ALTERNATIVES[language][0])
+    if language in ALTERNATIVES:
+        alternative, marks = ALTERNATIVES[language]
+        grammars = [alternative, language] if marks.search(source) else [language, alternative]
+    deadline = time.monotonic() + timeout_ms / 1000
     best = None
     for grammar in grammars:
-        tree = parse(source, grammar, timeout_ms)
-        if tree is None:
-            return None
+        tree = parse(source, grammar, max(0.0, deadline - time.monotonic()) * 1000)
+        if tree is None:  # out of time
+            break
         share = error_share(tree)
         if best is None or share < best[0]:
             best = (share, grammar, tree)
         if not tree.root_node.has_error:
             break
+    if best is None:
+        return None
     share, grammar, tree = best
     return (grammar, tree) if share <= MAX_ERROR_SHARE else None

@@ -536,10 +536,10 @@ SYNTAXES: dict[str, Syntax] = {
     "shell": SHELL,
 }
 
-#: A grammar to try too for a file with one of its marks (C++ in a header named ``.h``, JSX in
-#: a file Aurora calls TypeScript): the marked grammar is parsed first, the file's own only
-#: when that tree has errors, and the tree with fewer errors wins. A file without the marks
-#: is parsed in its own grammar alone.
+#: A grammar to try too when a file's own grammar finds errors (C++ in a header named ``.h``,
+#: TSX in a file Aurora calls TypeScript), with the marks that make it go first: a file
+#: that has them is parsed in the alternative first, and in its own grammar only when
+#: that tree has errors. The tree with fewer errors wins.
 ALTERNATIVES: dict[str, tuple[str, re.Pattern[bytes]]] = {
     "c": (
         "cpp",

@@ -8,7 +8,7 @@ from typing import Any
 from aurora_treesitter.grammars import parser
 
 
-def parse(data: bytes, language: str, timeout_ms: int) -> Any | None:
+def parse(data: bytes, language: str, timeout_ms: float) -> Any | None:
     """Return the tree of ``data`` in ``language``, or None when parsing took longer than ``timeout_ms``.
 
     The parser reads ``data`` through a callback, since only such a parse can be

@@ -151,7 +151,7 @@ class _NoDelta(Exception):
 def base_of(directory: Path) -> str | None:
     """Return the name of the base generation of the delta generation in ``directory`` (None for a full one).
 
-    Raise ValueError (or OSError) when the record is unreadable or names no sibling folder.
+    Raise ValueError (or OSError) when the record is unreadable or its base is not a plain folder name.
     """
     try:
         recorded = json.loads((directory / BASE_FILE).read_text(encoding="utf-8"))
@@ -246,17 +246,20 @@ def prune(folder: Path, keep: set[str]) -> None:
     """Delete generations not in ``keep`` (nor bases of those) and staging folders left by interrupted builds."""
     if not folder.is_dir():
         return
-    keep = keep | {base for name in keep if (base := _readable_base(folder / name)) is not None}
+    try:
+        keep = keep | {base for name in keep if (base := _readable_base(folder / name)) is not None}
+    except OSError:  # a record that cannot be read now (not damaged): delete nothing this time
+        return
     for path in folder.iterdir():
         if path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
 
 
 def _readable_base(directory: Path) -> str | None:
-    """Return :func:`base_of` ``directory``, None when its record is unreadable (:func:`damage` reports that)."""
+    """Return :func:`base_of` ``directory``, None when its record is damaged (:func:`damage` reports that)."""
     try:
         return base_of(directory)
-    except (OSError, ValueError):
+    except ValueError:
         return None
 
 

@@ -99,38 +99,54 @@ def walk(root: Path, settings: WalkSettings) -> Iterator[FoundFile | Skipped]:
 class NeverIndexed:
     """Says whether a walk of ``root`` with ``settings`` would leave a root-relative path out, for a watcher's events.
 
-    It knows what needs no folder below the root to be read: the folders a walk never
-    enters, hidden names (unless ``hidden``), and the ignore rules of the root, the
-    folders above it and ``[index] exclude``. Anything it cannot rule out counts as
-    possibly indexed, and so does an ignore file itself (it changes what is indexed);
-    :meth:`refresh` reads the root's rules again.
+    It applies the walk's rules in the walk's order: the folders a walk never enters,
+    hidden names (unless ``hidden``), then the ignore rules of the folders above the
+    root, ``[index] exclude`` and the ignore files of each folder on the path (read once
+    per folder). Anything it cannot rule out counts as possibly indexed, and so does an
+    ignore file in a folder the walk enters (it changes what is indexed); :meth:`refresh`
+    reads the rules again. Changes to ``.git/info/exclude`` or to ignore files above the
+    root are not events a watcher of the root sees: they apply from the next refresh.
     """
 
     def __init__(self, root: Path, settings: WalkSettings) -> None:
         self._root = root
+        self._real_root = root.resolve()
         self._settings = settings
-        self._rules: list[_Rules] = []
+        self._base: list[_Rules] = []
+        self._folders: dict[str, list[_Rules]] = {}
         self.refresh()
 
     def refresh(self) -> None:
         """Read the ignore rules again (after an ignore file changed)."""
-        rules, _ = _rules_above(self._root)
-        rules += _rules_in(self._root, "", self._root.resolve())[0]
+        self._base, _ = _rules_above(self._root)
         if self._settings.exclude:
-            rules.append(_Rules("", pathspec.GitIgnoreSpec.from_lines(self._settings.exclude)))
-        self._rules = rules
+            self._base.append(_Rules("", pathspec.GitIgnoreSpec.from_lines(self._settings.exclude)))
+        self._folders = {}
 
     def __call__(self, path: str) -> bool:
         """Return whether ``path`` (relative to the root, with ``/``) is surely left out of the index."""
         parts = path.split("/")
         if not ALWAYS_SKIPPED_DIRS.isdisjoint(parts):
             return True
-        if parts[-1] in IGNORE_FILES:
+        rules = self._base + self._rules_in("")
+        for end in range(1, len(parts)):
+            folder = "/".join(parts[:end])
+            if self._hidden(parts[end - 1]) or _ignored(folder + "/", rules):
+                return True
+            rules = rules + self._rules_in(folder)
+        name = parts[-1]
+        if name in IGNORE_FILES:
             return False
-        if not self._settings.hidden and any(part.startswith(".") for part in parts):
-            return True
-        folders = ("/".join(parts[:end]) + "/" for end in range(1, len(parts)))
-        return any(_ignored(folder, self._rules) for folder in folders) or _ignored(path, self._rules)
+        return self._hidden(name) or _ignored(path, rules)
+
+    def _hidden(self, name: str) -> bool:
+        return name.startswith(".") and not self._settings.hidden
+
+    def _rules_in(self, folder: str) -> list[_Rules]:
+        """Return the rules of ``folder``'s own ignore files (read once until :meth:`refresh`)."""
+        if folder not in self._folders:
+            self._folders[folder] = _rules_in(self._root / folder, folder, self._real_root)[0]
+        return self._folders[folder]
 
 
 def nothing_found(left_out: Counter[str]) -> str:
