@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -70,6 +71,15 @@ class Cli:
 def cli() -> Cli:
     """The CLI runner."""
     return Cli()
+
+
+def interruptible() -> None:
+    """Give a child process Ctrl-C's default action (``preexec_fn``), even when this run inherited SIGINT ignored.
+
+    A shell starts a background job with SIGINT ignored, and Python then leaves it so:
+    without this, the tests that press Ctrl-C would fail when the suite runs in the background.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AURORA, paths, write
+from conftest import AURORA, interruptible, paths, write
 
 
 def chunk_ids_by_path(root: Path) -> dict[str, list[int]]:
@@ -96,7 +96,9 @@ def test_interrupted_index_leaves_the_previous_index_usable(tmp_path: Path, cli,
     write(root, {"first.py": "def original_marker():\n    pass\n"})
     assert cli("index", cwd=root).returncode == 0
     big_project(root, 1500)
-    process = subprocess.Popen([AURORA, "index", "-q"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [AURORA, "index", "-q"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=interruptible
+    )
     database = root / ".aurora" / "aurora.db"
     deadline = time.monotonic() + 30
     while not Path(f"{database}-wal").exists() or Path(f"{database}-wal").stat().st_size < 100_000:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AURORA, paths, without_modules, write
+from conftest import AURORA, interruptible, paths, without_modules, write
 from test_errors import assert_one_line_error
 from test_indexing import big_project
 
@@ -97,7 +97,11 @@ def test_an_interrupted_embedding_keeps_what_was_done(tmp_path: Path, cli) -> No
     big_project(root, 30)
     write(root, {"aurora.toml": "[index]\nmax_chunk_lines = 10\nwindow_lines = 10\nwindow_overlap = 0\n"})
     process = subprocess.Popen(
-        [AURORA, "index", "-b", "fastembed"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [AURORA, "index", "-b", "fastembed"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=interruptible,
     )
     vectors = root / ".aurora" / "vectors"
     deadline = time.monotonic() + 120

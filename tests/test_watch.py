@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import paths, write
+from conftest import interruptible, paths, write
 from test_lazy_imports import imported_modules, top_level
 from test_server import raw_request, search_request, wait_until
 
@@ -200,7 +200,12 @@ def test_aurora_index_watch_prints_one_line_per_update_and_ends_on_ctrl_c(tmp_pa
     code = "import aurora, sys; from aurora.index.watch import watch_in_foreground; "
     code += "sys.exit(watch_in_foreground(aurora.open('.')))"
     process = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", code],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=interruptible,
     )
     try:
         assert process.stdout.readline().startswith("Indexed 5 files")
