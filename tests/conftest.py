@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +75,19 @@ def cli() -> Cli:
     return Cli()
 
 
-def interruptible() -> None:
-    """Give a child process Ctrl-C's default action (``preexec_fn``), even when this run inherited SIGINT ignored.
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Start the block's child processes with Ctrl-C's default action, even when this run inherited SIGINT ignored.
 
-    A shell starts a background job with SIGINT ignored, and Python then leaves it so:
-    without this, the tests that press Ctrl-C would fail when the suite runs in the background.
+    A shell starts a background job with SIGINT ignored, children inherit that, and Python
+    then leaves it so: the tests that press Ctrl-C would fail when the suite runs in the
+    background. A signal this process handles is reset to its default in an exec'd child.
     """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:

@@ -96,9 +96,8 @@ def test_interrupted_index_leaves_the_previous_index_usable(tmp_path: Path, cli,
     write(root, {"first.py": "def original_marker():\n    pass\n"})
     assert cli("index", cwd=root).returncode == 0
     big_project(root, 1500)
-    process = subprocess.Popen(
-        [AURORA, "index", "-q"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=interruptible
-    )
+    with interruptible():
+        process = subprocess.Popen([AURORA, "index", "-q"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     database = root / ".aurora" / "aurora.db"
     deadline = time.monotonic() + 30
     while not Path(f"{database}-wal").exists() or Path(f"{database}-wal").stat().st_size < 100_000:

@@ -96,13 +96,10 @@ def test_an_interrupted_embedding_keeps_what_was_done(tmp_path: Path, cli) -> No
     root = tmp_path / "big"
     big_project(root, 30)
     write(root, {"aurora.toml": "[index]\nmax_chunk_lines = 10\nwindow_lines = 10\nwindow_overlap = 0\n"})
-    process = subprocess.Popen(
-        [AURORA, "index", "-b", "fastembed"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        preexec_fn=interruptible,
-    )
+    with interruptible():
+        process = subprocess.Popen(
+            [AURORA, "index", "-b", "fastembed"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
     vectors = root / ".aurora" / "vectors"
     deadline = time.monotonic() + 120
     while not list(vectors.glob("*.lance/data/*.lance")):  # the first embedded step is written

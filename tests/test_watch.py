@@ -199,14 +199,10 @@ def test_aurora_index_watch_prints_one_line_per_update_and_ends_on_ctrl_c(tmp_pa
     root = corpus(tmp_path / "p", files=5)
     code = "import aurora, sys; from aurora.index.watch import watch_in_foreground; "
     code += "sys.exit(watch_in_foreground(aurora.open('.')))"
-    process = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=interruptible,
-    )
+    with interruptible():
+        process = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
     try:
         assert process.stdout.readline().startswith("Indexed 5 files")
         assert "watching" in process.stderr.readline()
