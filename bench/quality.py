@@ -49,6 +49,8 @@ VARIANTS = {
     # The optimised model computing in int8 rather than fp32 (its own corpus index):
     "fastembed-int8-semantic": Variant(LEXICAL + INT8, ("--mode", "semantic"), "fastembed", "fastembed-int8"),
     "fastembed-int8-hybrid": Variant(LEXICAL + INT8, ("--mode", "hybrid"), "fastembed", "fastembed-int8"),
+    # The int8 corpus index searched with the default (fp32) query vectors:
+    "fastembed-hybrid-on-int8": Variant(LEXICAL, ("--mode", "hybrid"), "fastembed", "fastembed-int8"),
     "st-semantic": Variant(LEXICAL, ("--mode", "semantic"), "sentence-transformers"),
     "st-hybrid": Variant(LEXICAL, ("--mode", "hybrid"), "sentence-transformers"),
     # The other fusion methods at the default weights (lexical 1, semantic 1), on the fastembed
