@@ -98,9 +98,6 @@ class NewChunk(NamedTuple):
     content_hash: str
 
 
-#: What a search says to do about a damaged index: `aurora index` repairs what it finds damaged.
-
-
 def database_error(path: Path, exc: sqlite3.DatabaseError) -> AuroraError:
     """Return the user's error for an SQLite error on the index database (damaged: `aurora index` repairs it)."""
     return sqlite.database_error("the index database", path, exc, damaged_hint=REPAIR_HINT)
