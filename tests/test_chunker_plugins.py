@@ -117,8 +117,8 @@ def test_installed_third_party_chunker_splits_its_language_and_leaves_the_others
     assert {p: c for p, c in after.items() if p != "notes.txt"} == {p: c for p, c in before.items() if p != "notes.txt"}
     assert chunkers == {
         "notes.txt": "first-lines@7",
-        "src/auth/tokens.py": "treesitter@2",
-        "src/net/http_client.py": "treesitter@2",
+        "src/auth/tokens.py": "treesitter@3",
+        "src/net/http_client.py": "treesitter@3",
         "docs/guide.md": "markdown@1",
         "logo.png": None,
     }
@@ -207,8 +207,8 @@ def test_hostile_files_never_fail_an_index_run(project: Path, cli) -> None:
     assert report["skipped"]["too large"] == before.get("too large", 0) + 1  # sizes are checked on every scan
     assert any(w.startswith("src/app.min.js: chunker 'treesitter' could not split it") for w in report["warnings"])
     chunkers = dict(sqlite3.connect(project / ".aurora" / "aurora.db").execute("SELECT path, chunker FROM files"))
-    assert chunkers["src/broken.go"] == "treesitter@2"  # the parts that parse are still definitions
+    assert chunkers["src/broken.go"] == "treesitter@3"  # the parts that parse are still definitions
     assert chunkers["src/notes.xyz"] == "windows@1"
-    assert chunkers["src/app.min.js"] == "treesitter@2>windows@1"
+    assert chunkers["src/app.min.js"] == "treesitter@3>windows@1"
     found = cli.json("search", "ok", "--no-server", cwd=project)
     assert "src/broken.go" in paths(found)

@@ -177,8 +177,8 @@ def test_index_of_schema_1_is_upgraded_in_place_then_chunked_again_once(indexed:
         "docs/guide.md": "markdown@1",
         "logo.png": None,
         "notes.txt": "windows@1",
-        "src/auth/tokens.py": "treesitter@2",
-        "src/net/http_client.py": "treesitter@2",
+        "src/auth/tokens.py": "treesitter@3",
+        "src/net/http_client.py": "treesitter@3",
     }
     report = cli.json("index", cwd=indexed)
     assert (report["changed"], report["unchanged"]) == (0, 5)

@@ -1026,7 +1026,7 @@ def test_each_language_is_cut_into_its_definitions_with_dotted_symbols(language:
 def test_describe_declares_every_language_a_version_and_what_it_needs() -> None:
     description = aurora_treesitter.aurora_describe()
     assert set(description.languages) == set(SAMPLES) == set(grammars.GRAMMARS)
-    assert description.version == "2"
+    assert description.version == "3"
     assert description.requires == ("tree_sitter",)
 
 
@@ -1247,6 +1247,10 @@ def test_the_marks_of_another_grammar_decide_which_grammar_parses_first(monkeypa
     mixed = "using Id = int;\nint f(void) {\n  return 1 +;\n}\n"
     chunk(mixed, "c")
     assert parsed == ["cpp", "c"]  # the marked grammar found errors: the file's own is tried too
+    parsed.clear()
+    functions = "".join(f"int f{i}(void) {{\n  return {i};\n}}\n" for i in range(200))
+    chunk(functions + "struct Shape {\n  virtual double area() const = 0;\n};\n", "c")
+    assert parsed == ["c"]  # the C++ in it is under 1% of the file: not worth a second parse
 
 
 def test_the_host_calls_it_registered_in_process() -> None:
@@ -1274,7 +1278,7 @@ def test_index_run_stores_its_chunks_and_identity(project: Path, isolated_env: P
     index_with(project, "treesitter", aurora_treesitter, added=5)
     chunks, chunkers = stored(project)
     assert [(line_start, symbol, kind) for _, line_start, _, symbol, kind in chunks["client/client.go"]] == expected
-    assert chunkers["client/client.go"] == chunkers["src/auth/tokens.py"] == "treesitter@2;merge_lines=6"
+    assert chunkers["client/client.go"] == chunkers["src/auth/tokens.py"] == "treesitter@3;merge_lines=6"
 
 
 def test_a_chunker_option_out_of_range_is_a_one_line_error(project: Path, isolated_env: Path, cli) -> None:

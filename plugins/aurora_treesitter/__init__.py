@@ -41,7 +41,7 @@ def aurora_describe() -> PluginDescription:
         },
         requires=("tree_sitter",),
         languages=tuple(GRAMMARS),
-        version="2",
+        version="3",
         api_version=API_VERSION,
     )
 
