@@ -142,16 +142,16 @@ def test_changed_chunk_settings_rechunk_every_file(tmp_path: Path, cli, isolated
 
 def test_file_deleted_between_scan_and_read_is_removed(indexed: Path, monkeypatch) -> None:
     from aurora.api import Project
-    from aurora.index import indexer
+    from aurora.index import reading
 
     (indexed / "notes.txt").write_text("changed\n", encoding="utf-8")
-    real_read = indexer.read_file
+    real_read = reading.read_file
 
     def read_after_deletion(root, found, chunkers):
         (root / found.path).unlink()
         return real_read(root, found, chunkers)
 
-    monkeypatch.setattr(indexer, "read_file", read_after_deletion)
+    monkeypatch.setattr(reading, "read_file", read_after_deletion)
     report = Project(indexed).index()
     assert (report.removed, report.warnings) == (1, [])
     assert chunk_ids_by_path(indexed).get("notes.txt") is None

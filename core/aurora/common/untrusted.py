@@ -28,6 +28,10 @@ class UntrustedFileError(OSError):
     def __str__(self) -> str:
         return self.reason
 
+    def __reduce__(self) -> tuple[type[UntrustedFileError], tuple[Path, str]]:
+        """Rebuild from the path and reason (an index worker sends it back to the indexing process)."""
+        return (UntrustedFileError, (self.path, self.reason))
+
 
 def read_regular(path: Path, max_bytes: int, inside: Path | None = None) -> bytes:
     """Return the bytes of ``path`` if it is a regular file of at most ``max_bytes`` bytes.

@@ -57,6 +57,9 @@ HOST_OPTIONS: dict[Key, Option] = {
         list,
     ),
     ("index", "fallback_chunker"): Option("windows", "chunker plugin for files no listed chunker handles"),
+    ("index", "workers"): Option(
+        0, "processes that read and chunk files (0: one per CPU core; never more than the cores)", int, minimum=0
+    ),
     ("search", "limit"): Option(10, "results to show", int, minimum=1, maximum=MAX_LIMIT),
     ("search", "snippet_lines"): Option(3, "snippet lines per result", int, minimum=0, maximum=MAX_SNIPPET_LINES),
     ("search", "wait"): Option(

@@ -44,6 +44,22 @@ class Chunked(NamedTuple):
     warning: str | None = None
 
 
+class ChunkerRecipe(NamedTuple):
+    """What a worker process needs to load the same chunkers again: names, identities, languages, options."""
+
+    preferred: tuple[tuple[str, str, tuple[str, ...], Mapping[str, Any]], ...]
+    fallback: tuple[str, str, tuple[str, ...], Mapping[str, Any]]
+    settings: ChunkSettings
+
+    def load(self, host: PluginHost) -> Chunkers:
+        """Load the chunkers this recipe names into ``host`` (a worker's own)."""
+
+        def loaded(name: str, identity: str, languages: tuple[str, ...], options: Mapping[str, Any]) -> Chunker:
+            return Chunker(host.load("chunker", name), identity, languages, options)
+
+        return Chunkers(host, [loaded(*entry) for entry in self.preferred], loaded(*self.fallback), self.settings)
+
+
 class Chunkers:
     """The chunkers an index run uses, chosen per file by language."""
 
@@ -51,6 +67,7 @@ class Chunkers:
         self, host: PluginHost, preferred: Sequence[Chunker], fallback: Chunker, settings: ChunkSettings
     ) -> None:
         self._host = host
+        self._preferred = tuple(preferred)
         self._fallback = fallback
         self.settings = settings
         self._by_language: dict[str, Chunker] = {}
@@ -58,6 +75,20 @@ class Chunkers:
         for chunker in preferred:
             for language in chunker.languages:
                 self._by_language.setdefault(language, chunker)
+
+    def recipe(self) -> ChunkerRecipe | None:
+        """Return what another process needs to load these chunkers with the same options.
+
+        None when one of them was registered in this process (``PluginHost.register``):
+        another process would find an installed plugin of that name, or none.
+        """
+        if any(chunker.plugin.distribution is None for chunker in (*self._preferred, self._fallback)):
+            return None
+
+        def entry(chunker: Chunker) -> tuple[str, str, tuple[str, ...], Mapping[str, Any]]:
+            return (chunker.plugin.name, chunker.identity, chunker.languages, dict(chunker.options))
+
+        return ChunkerRecipe(tuple(entry(chunker) for chunker in self._preferred), entry(self._fallback), self.settings)
 
     def for_language(self, language: str) -> Chunker:
         """Return the chunker of ``language``: the first listed that declares it, else the fallback."""
@@ -112,7 +143,7 @@ class Chunkers:
             )
         except AuroraError as exc:  # the chunker cannot split this language here (a grammar not installed)
             hint = f" ({exc.hint})" if exc.hint else ""
-            return [], f"cannot split {language} files: {exc.message}{hint}", True
+            return [], f"{cannot_split(language)}: {exc.message}{hint}", True
         except Exception as exc:  # a plugin's bug must not fail the run
             return [], f"failed ({type(exc).__name__}: {exc})", False
         if chunks is None:
@@ -120,6 +151,11 @@ class Chunkers:
         if not isinstance(chunks, list) or not all(isinstance(chunk, Chunk) for chunk in chunks):
             return [], "returned something other than a list of Chunk records", False
         return chunks, None, False
+
+
+def cannot_split(language: str) -> str:
+    """Return the words that start the warning for a language its chunker cannot split here at all."""
+    return f"cannot split {language} files"
 
 
 def load_chunkers(config: Config, host: PluginHost, settings: ChunkSettings) -> Chunkers:

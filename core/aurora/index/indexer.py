@@ -17,7 +17,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,8 @@ from aurora.host.registry import PluginHost
 from aurora.index import lexical
 from aurora.index.chunking import Chunkers, load_chunkers
 from aurora.index.languages import language_of
-from aurora.index.sources import SourceFile, read_file
+from aurora.index.reading import Outcome, read_files, worker_count
+from aurora.index.sources import SourceFile
 from aurora.index.store import FileState, Store, database_error
 from aurora.index.walker import FoundFile, Skipped, WalkSettings, walk
 from aurora.semantic import vectors
@@ -179,9 +180,11 @@ def index_tree(
         found = _scan(root, walk_settings(config), known, chunkers, progress, report)
         report.removed = sum(1 for path in known if path not in found.seen)
         store.delete_files(path for path in known if path not in found.seen)
-        with progress.task("Reading", total=len(found.to_read)) as advance:
-            for item in found.to_read:
-                _apply_file(store, root, item, known.get(item.path), chunkers, report)
+        workers = worker_count(config.get("index", "workers"), found.to_read)
+        outcomes = read_files(root, found.to_read, chunkers, workers, report.warnings.append)
+        with progress.task("Reading", total=len(found.to_read)) as advance, closing(outcomes):
+            for item, outcome in zip(found.to_read, outcomes, strict=True):
+                _apply_file(store, item, known.get(item.path), outcome, report)
                 advance(1)
 
     _run(index_dir(root), pipeline, host, progress, report, apply, rebuild, embedders)
@@ -377,18 +380,15 @@ def _scan(
     return found
 
 
-def _apply_file(
-    store: Store, root: Path, item: FoundFile, old: FileState | None, chunkers: Chunkers, report: IndexReport
-) -> None:
-    try:
-        source = read_file(root, item, chunkers)
-    except FileNotFoundError:  # deleted since the scan
+def _apply_file(store: Store, item: FoundFile, old: FileState | None, source: Outcome, report: IndexReport) -> None:
+    """Store one file's chunks; a file that could not be read is reported, and forgotten if it was deleted."""
+    if isinstance(source, FileNotFoundError):  # deleted since the scan
         if old is not None:
             store.delete_files([item.path])
             report.removed += 1
         return
-    except OSError as exc:
-        report.warnings.append(f"{item.path}: cannot read: {exc.strerror}")
+    if isinstance(source, OSError):
+        report.warnings.append(f"{item.path}: cannot read: {source.strerror}")
         return
     report.warnings += [f"{item.path}: {warning}" for warning in source.warnings]
     _store_source(store, source, old, report)
