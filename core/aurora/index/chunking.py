@@ -25,6 +25,8 @@ from aurora.host.registry import LoadedPlugin, PluginHost
 
 #: Joins the identity of a chunker that could not split a file to that of the fallback that did.
 FALLBACK_MARK = ">"
+#: Joins what a chunker could not do to what its fallback then could not do either, in a warning.
+FALLBACK_FAILED = ", and fallback "
 
 
 class Chunker(NamedTuple):
@@ -122,7 +124,7 @@ class Chunkers:
         identity = f"{chosen.identity}{FALLBACK_MARK}{self._fallback.identity}"
         chunks, fallback_problem, _ = self._call(self._fallback, text, path, language)
         if fallback_problem is not None:
-            return Chunked([], identity, f"{failed}, and fallback '{self._fallback.plugin.name}' {fallback_problem}")
+            return Chunked([], identity, f"{failed}{FALLBACK_FAILED}'{self._fallback.plugin.name}' {fallback_problem}")
         return Chunked(chunks, identity, f"{failed}; split by '{self._fallback.plugin.name}' instead")
 
     def _call(self, chunker: Chunker, text: str, path: str, language: str) -> tuple[list[Chunk], str | None, bool]:

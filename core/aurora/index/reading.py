@@ -5,7 +5,9 @@ cannot share the work; processes can. Workers are started from a fresh interpret
 (``forkserver`` where the platform has it, else ``spawn``), never forked from this
 process, which may hold a loaded model's threads and locks. Each loads the run's
 chunkers from a :class:`~aurora.index.chunking.ChunkerRecipe` and ignores Ctrl-C, which
-reaches this process alone to act on: the workers are ended and the run rolled back.
+reaches this process alone to act on: it drops the batches not started, waits for the
+ones under way (a worker killed mid-answer would leave the pool waiting for the rest of
+it forever) and rolls the run back.
 
 Files are handed out in batches and answered in order, with a bounded number of
 batches in flight, so memory stays bounded whatever the size of the tree. A worker
@@ -21,34 +23,40 @@ A new worker imports the program's main script again, as multiprocessing does: w
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
+import re
 import signal
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aurora.host.registry import PluginHost
-from aurora.index.chunking import ChunkerRecipe, Chunkers, cannot_split
+from aurora.index.chunking import FALLBACK_FAILED, ChunkerRecipe, Chunkers, cannot_split
 from aurora.index.sources import SourceFile, read_file
 from aurora.index.walker import FoundFile
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
+    import multiprocessing.context
+    from concurrent.futures import Future
     from multiprocessing.connection import Connection
 
-#: Bytes of files each worker should have to read at least: below 2 MB in all (a break-even measured at about
-#: 1.5 MB on 2 cores), files are read here, since starting workers would cost more than it saves.
+#: Bytes of files a run needs for workers (a break-even measured at about 1.5 MB on 2 cores): below it, starting
+#: workers would cost more than it saves. Each worker then gets at least half of it to read.
 PARALLEL_MIN_BYTES = 2_000_000
 #: Files per batch handed to a worker.
 BATCH_FILES = 16
 #: Batches in flight per worker: enough to keep workers busy while this process stores what came back.
 BATCHES_PER_WORKER = 4
+
+#: The guard under which a script may call Aurora, as pip's console scripts do.
+GUARD = re.compile(r"^if __name__ == ['\"]__main__['\"]:", re.MULTILINE)
 
 #: What a read gives: the file's chunks, or the OSError that kept it from being read.
 Outcome = SourceFile | OSError
@@ -85,17 +93,25 @@ def worker_count(configured: int, items: Sequence[FoundFile]) -> int:
 def _main_script_is_safe_to_import() -> bool:
     """Say whether a new worker's import of ``__main__`` does nothing more than import.
 
-    True for ``python -m package``, an interactive session or notebook (no script), and
-    the ``aurora`` command (its script calls Aurora only under a ``__main__`` guard).
+    True for ``python -m package``, a folder or zip run as a program, an interactive
+    session or notebook (no script), and the ``aurora`` command: a script that calls
+    Aurora's entry point only under an ``if __name__ == "__main__":`` guard.
     """
     main = sys.modules.get("__main__")
     name = getattr(getattr(main, "__spec__", None), "name", None)
-    if name is not None:
-        return name.endswith(".__main__")  # multiprocessing leaves a package's __main__ alone
-    if getattr(main, "__file__", None) is None:
+    if name is not None:  # multiprocessing leaves a package's or a folder's __main__ alone
+        return name == "__main__" or name.endswith(".__main__")
+    script = getattr(main, "__file__", None)
+    if script is None:
         return True
     entry = sys.modules.get("aurora.entry")
-    return entry is not None and getattr(main, "main", None) is getattr(entry, "main", None)
+    if entry is None or getattr(main, "main", None) is not getattr(entry, "main", None):
+        return False
+    try:
+        text = Path(script).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return GUARD.search(text) is not None
 
 
 def read_files(
@@ -112,14 +128,17 @@ def read_files(
         return
     from concurrent.futures.process import BrokenProcessPool
 
+    said: set[str] = set()
     done = 0
     try:
-        for outcome in _read_in_workers(root, items, recipe, workers):
-            yield outcome
-            done += 1
+        with closing(_read_in_workers(root, items, recipe, workers)) as outcomes:
+            for outcome in outcomes:
+                yield _said_once(outcome, said)
+                done += 1
     except (BrokenProcessPool, _WorkerUnavailable, OSError) as exc:  # OSError: no process or pipe could be made
         warn(f"reading in worker processes failed ({type(exc).__name__}: {exc}); the rest was read in one process")
-        yield from _read_here(root, items[done:], chunkers)
+        for outcome in _read_here(root, items[done:], chunkers):
+            yield _said_once(outcome, said)
 
 
 def _read_here(root: Path, items: Sequence[FoundFile], chunkers: Chunkers) -> Iterator[Outcome]:
@@ -137,10 +156,7 @@ def _read(root: Path, item: FoundFile, chunkers: Chunkers) -> Outcome:
 
 
 def _read_in_workers(root: Path, items: Sequence[FoundFile], recipe: ChunkerRecipe, workers: int) -> Iterator[Outcome]:
-    """Read ``items`` in batches in ``workers`` processes, with a bounded number in flight, in order.
-
-    A language's "cannot split" warning is said once, as in one process, not once per worker.
-    """
+    """Read ``items`` in batches in ``workers`` processes, with a bounded number in flight, in order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -152,20 +168,24 @@ def _read_in_workers(root: Path, items: Sequence[FoundFile], recipe: ChunkerReci
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     run_alive, alive_token = context.Pipe(duplex=False)  # the token's end stays here: EOF says the run is gone
     pending: deque[Future[list[Outcome]]] = deque()
-    said: set[str] = set()
     pool = None
+    batches = (items[start : start + BATCH_FILES] for start in range(0, len(items), BATCH_FILES))
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(recipe, run_alive))
-        batches = (items[start : start + BATCH_FILES] for start in range(0, len(items), BATCH_FILES))
+        with _interrupts_deferred():  # a worker interrupted while it starts would print a traceback
+            if context.get_start_method() == "forkserver":
+                _start_fork_server(context)
+            pool = ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=(recipe, run_alive))
+            for batch in itertools.islice(batches, workers):  # a process starts with each of the first submits
+                pending.append(pool.submit(_read_batch, root, batch))
         for batch in batches:
             pending.append(pool.submit(_read_batch, root, batch))
             if len(pending) >= workers * BATCHES_PER_WORKER:
-                yield from _said_once(pending.popleft().result(), said)
+                yield from pending.popleft().result()
         while pending:
-            yield from _said_once(pending.popleft().result(), said)
-    except BaseException:  # Ctrl-C, a broken pool, a caller that stopped early: no batch is worth waiting for
+            yield from pending.popleft().result()
+    except BaseException:  # Ctrl-C, a broken pool, a caller that stopped early: drop the batches not started
         if pool is not None:
-            _stop_now(pool)
+            pool.shutdown(wait=True, cancel_futures=True)  # batches under way end first: see the module docstring
         raise
     else:
         pool.shutdown()
@@ -174,24 +194,61 @@ def _read_in_workers(root: Path, items: Sequence[FoundFile], recipe: ChunkerReci
         alive_token.close()
 
 
-def _said_once(outcomes: list[Outcome], said: set[str]) -> list[Outcome]:
-    """Drop the "cannot split" warnings of languages a file before has already warned about."""
-    kept = []
-    for outcome in outcomes:
-        if isinstance(outcome, SourceFile) and outcome.warnings:
-            mark = cannot_split(outcome.language)
-            warnings = tuple(w for w in outcome.warnings if mark not in w or mark not in said)
-            said.update(mark for w in outcome.warnings if mark in w)
-            outcome = replace(outcome, warnings=warnings)
-        kept.append(outcome)
-    return kept
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block is done, then act on it as it would have been (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[object] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, caught[0])
 
 
-def _stop_now(pool: ProcessPoolExecutor) -> None:
-    """End the workers without waiting for the batches under way, then drop the others."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public way before Python 3.14
-        process.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)
+def _start_fork_server(context: multiprocessing.context.ForkServerContext) -> None:
+    """Start this process's fork server (once) so that it and its workers ignore Ctrl-C from the first instant.
+
+    From the main thread, the server is started with Ctrl-C ignored, which it keeps and
+    passes on (a Ctrl-C in the few milliseconds of its start is lost); from another thread, which
+    cannot change signal handlers, the server ignores it once it has imported
+    :mod:`aurora.index.ignore_interrupts`, and so do its workers.
+    """
+    from multiprocessing import forkserver
+
+    context.set_forkserver_preload(["aurora.index.ignore_interrupts", "aurora.index.reading"])
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _said_once(outcome: Outcome, said: set[str]) -> Outcome:
+    """Say a language's "cannot split" warning once per run, as one process does, not once per worker.
+
+    For a later file, one process says only how its fallback failed, if it did.
+    """
+    if not isinstance(outcome, SourceFile) or not outcome.warnings:
+        return outcome
+    mark = cannot_split(outcome.language)
+    warnings = []
+    for warning in outcome.warnings:
+        if mark in warning and mark in said:
+            _, failed, fallback = warning.partition(FALLBACK_FAILED)
+            warning = f"fallback {fallback}" if failed else ""
+        elif mark in warning:
+            said.add(mark)
+        if warning:
+            warnings.append(warning)
+    return replace(outcome, warnings=tuple(warnings))
 
 
 def _start_worker(recipe: ChunkerRecipe, run_alive: Connection) -> None:
