@@ -80,8 +80,8 @@ def available_cores() -> int:
 def worker_count(configured: int, items: Sequence[FoundFile]) -> int:
     """Return how many workers should read ``items``: 0 or 1 means none.
 
-    ``configured`` is ``[index] workers`` (0: automatic). Never more than the cores,
-    nor than the files hold :data:`PARALLEL_MIN_BYTES` halves; automatic only where a
+    ``configured`` is ``[index] workers`` (0: automatic). Never more than the cores, nor
+    than one per half of :data:`PARALLEL_MIN_BYTES` in the files; automatic only where a
     worker's import of the main script is harmless.
     """
     if configured == 0 and not _main_script_is_safe_to_import():
