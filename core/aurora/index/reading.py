@@ -47,8 +47,9 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
     from multiprocessing.connection import Connection
 
-#: Bytes of files a run needs for workers (a break-even measured at about 1.5 MB on 2 cores): below it, starting
-#: workers would cost more than it saves. Each worker then gets at least half of it to read.
+#: Bytes of files a run needs for workers: below it, starting workers would cost more than it saves (an ad-hoc
+#: timing of seven code-search repositories on 2 cores, 2026-12-03, put the break-even near 1.5 MB). Each worker
+#: then gets at least half of it to read.
 PARALLEL_MIN_BYTES = 2_000_000
 #: Files per batch handed to a worker.
 BATCH_FILES = 16
