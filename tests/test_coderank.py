@@ -16,7 +16,7 @@ from conftest import write
 import aurora
 from aurora.plugin import Candidate, read_query
 from aurora_coderank.rerank import rerank
-from aurora_coderank.signals import is_test_path
+from aurora_coderank.signals import PathMatcher, is_test_path
 
 OPTIONS = {"definition": 1.0, "path": 1.5, "coherence": 0.3, "brevity": 0.3, "prose": 0.6, "tests": 0.3, "repeat": 0.3}
 OFF = "[activation]\nenabled = false\n"
@@ -98,6 +98,16 @@ def test_a_file_s_further_chunks_give_way_to_other_files() -> None:
     order = rerank("zzz", candidates, {**OPTIONS, "coherence": 0.0}, _identity)
     assert [item.chunk_id for item in order] == [1, 3, 2]
     assert order[2].adjustments == {"repeat": pytest.approx(-6.0 * 0.3)}
+
+
+def test_a_word_in_most_folders_still_counts_in_a_file_name_and_the_other_way_round() -> None:
+    paths = ["railties/lib/engine.rb", "railties/lib/railtie.rb", "railties/lib/paths.rb", "railties/cli/run.rb"]
+    matcher = PathMatcher(["railtie", "cli"], paths)
+    assert matcher.score("railties/lib/railtie.rb") == 0.5  # its name; the folder every file is in counts nothing
+    assert matcher.score("railties/lib/engine.rb") == 0.0
+    assert matcher.score("railties/cli/run.rb") == 0.25  # a rare folder, half
+    in_names = PathMatcher(["rb"], ["a/x_rb.py", "b/y_rb.py", "rb/z_rb.py"])
+    assert in_names.score("rb/z_rb.py") == 0.5  # in every name, so only its rare folder counts
 
 
 @pytest.mark.parametrize(

@@ -77,24 +77,37 @@ def query_stems(profile: QueryProfile, stem: Callable[[list[str]], list[str]]) -
 
 
 class PathMatcher:
-    """Scores how well a file's path carries the query's words, ignoring words most candidate paths carry."""
+    """Scores how well a file's path carries the query's words, ignoring words most candidate paths carry.
+
+    File names and folders are judged apart: a word in most candidates' folders (the
+    ``railties/`` every file of a project sits in) still tells ``railtie.rb`` apart by its
+    name, and a word in most file names still tells folders apart.
+    """
 
     def __init__(self, stems: Sequence[str], paths: Iterable[str]) -> None:
         distinct = sorted(set(paths))
         self._stems = list(stems)
         self._split = {path: _path_names(path) for path in distinct}
-        carriers: Counter[str] = Counter()
+        in_names: Counter[str] = Counter()
+        in_folders: Counter[str] = Counter()
         for path in distinct:
             name, folders = self._split[path]
-            carriers.update(s for s in self._stems if s in name or s in folders)
-        limit = COMMON_PATH_WORD * len(distinct)
-        self._informative = [s for s in self._stems if carriers[s] <= limit or len(distinct) <= 2]
+            in_names.update(s for s in self._stems if s in name)
+            in_folders.update(s for s in self._stems if s in folders)
+        limit = COMMON_PATH_WORD * len(distinct) if len(distinct) > 2 else len(distinct)
+        self._name_stems = frozenset(s for s in self._stems if in_names[s] <= limit)
+        self._folder_stems = frozenset(s for s in self._stems if in_folders[s] <= limit)
         self._denominator = max(len(self._stems), 1)
 
     def score(self, path: str) -> float:
         """Return the share of the query's words found in the file name (1 each) or its folders (0.5 each)."""
         name, folders = self._split.get(path) or _path_names(path)
-        found = sum(1.0 if s in name else 0.5 if s in folders else 0.0 for s in self._informative)
+        found = 0.0
+        for stem in self._stems:
+            if stem in self._name_stems and stem in name:
+                found += 1.0
+            elif stem in self._folder_stems and stem in folders:
+                found += 0.5
         return min(found / self._denominator, 1.0)
 
 
