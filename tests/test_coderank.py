@@ -110,6 +110,14 @@ def test_a_word_in_most_folders_still_counts_in_a_file_name_and_the_other_way_ro
     assert in_names.score("rb/z_rb.py") == 0.5  # in every name, so only its rare folder counts
 
 
+def test_a_query_word_matches_where_a_word_of_the_path_starts() -> None:
+    matcher = PathMatcher(
+        ["app"], ["src/app_generator.rb", "src/wrapper.rb", "src/AppConfig.rb", "lib/z.rb", "lib/y.rb"]
+    )
+    assert matcher.score("src/app_generator.rb") == matcher.score("src/AppConfig.rb") == 1.0
+    assert matcher.score("src/wrapper.rb") == 0.0
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [("pkg/realip_test.go", True), ("src/test/java/A.java", True), ("a/b.spec.ts", True), ("lib/latest.go", False)],

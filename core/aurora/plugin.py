@@ -42,7 +42,7 @@ from aurora.host.contract import (
 )
 from aurora.host.hookspecs import API_VERSION, hookimpl
 from aurora.index.windows import limit_chunks, line_span, line_windows
-from aurora.search.query import QueryProfile, compact_name, read_query
+from aurora.search.query import QueryProfile, compact_name, name_words, read_query
 from aurora.semantic.batching import length_batches
 from aurora.semantic.models import find_in_hub_layout, has_files, hub_cache, locate_folder, package_folder
 
@@ -76,6 +76,7 @@ __all__ = [
     "line_span",
     "line_windows",
     "locate_folder",
+    "name_words",
     "package_folder",
     "read_query",
     "staged_folder",

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import PurePosixPath
 
-from aurora.plugin import Candidate, QueryProfile, compact_name
+from aurora.plugin import Candidate, QueryProfile, compact_name, name_words
 
 #: How much of each signal's weight applies to each kind of query (documented in docs/ranking.md).
 SHARES = {
@@ -79,21 +79,23 @@ def query_stems(profile: QueryProfile, stem: Callable[[list[str]], list[str]]) -
 class PathMatcher:
     """Scores how well a file's path carries the query's words, ignoring words most candidate paths carry.
 
-    File names and folders are judged apart: a word in most candidates' folders (the
-    ``railties/`` every file of a project sits in) still tells ``railtie.rb`` apart by its
-    name, and a word in most file names still tells folders apart.
+    A query word matches where a word of the path starts with it (``generat`` in
+    ``app_generator``, ``railti`` in ``railties``, not ``app`` in ``wrapper``). File names
+    and folders are judged apart: a word in most candidates' folders (the ``railties/``
+    every file of a project sits in) still tells ``railtie.rb`` apart by its name, and a
+    word in most file names still tells folders apart.
     """
 
     def __init__(self, stems: Sequence[str], paths: Iterable[str]) -> None:
         distinct = sorted(set(paths))
         self._stems = list(stems)
-        self._split = {path: _path_names(path) for path in distinct}
+        self._split = {path: _path_words(path) for path in distinct}
         in_names: Counter[str] = Counter()
         in_folders: Counter[str] = Counter()
         for path in distinct:
             name, folders = self._split[path]
-            in_names.update(s for s in self._stems if s in name)
-            in_folders.update(s for s in self._stems if s in folders)
+            in_names.update(s for s in self._stems if _starts_a_word(s, name))
+            in_folders.update(s for s in self._stems if _starts_a_word(s, folders))
         limit = COMMON_PATH_WORD * len(distinct) if len(distinct) > 2 else len(distinct)
         self._name_stems = frozenset(s for s in self._stems if in_names[s] <= limit)
         self._folder_stems = frozenset(s for s in self._stems if in_folders[s] <= limit)
@@ -101,12 +103,12 @@ class PathMatcher:
 
     def score(self, path: str) -> float:
         """Return the share of the query's words found in the file name (1 each) or its folders (0.5 each)."""
-        name, folders = self._split.get(path) or _path_names(path)
+        name, folders = self._split.get(path) or _path_words(path)
         found = 0.0
         for stem in self._stems:
-            if stem in self._name_stems and stem in name:
+            if stem in self._name_stems and _starts_a_word(stem, name):
                 found += 1.0
-            elif stem in self._folder_stems and stem in folders:
+            elif stem in self._folder_stems and _starts_a_word(stem, folders):
                 found += 0.5
         return min(found / self._denominator, 1.0)
 
@@ -148,7 +150,16 @@ def is_test_path(path: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _path_names(path: str) -> tuple[str, str]:
-    """Return the file's compact name (no extension) and its folders' compact names joined by spaces."""
+def _path_words(path: str) -> tuple[str, str]:
+    """Return the words of the file's name (no extension) and those of its folders, each after a space."""
     pure = PurePosixPath(path)
-    return compact_name(pure.stem), " ".join(compact_name(part) for part in pure.parts[:-1])
+    return _spaced([pure.stem]), _spaced(pure.parts[:-1])
+
+
+def _spaced(parts: Sequence[str]) -> str:
+    return "".join(" " + word for part in parts for word in name_words(part))
+
+
+def _starts_a_word(stem: str, words: str) -> bool:
+    """Say whether one of ``words`` (as :func:`_path_words` gives them) starts with ``stem``."""
+    return " " + stem in words

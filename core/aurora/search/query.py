@@ -68,11 +68,9 @@ def read_query(query: str) -> QueryProfile:
         kind = NATURAL
     words = []
     for token in tokens:
-        for word in _WORD.findall(token):
-            for part in _CAMEL.findall(word) if word.isascii() else [word]:
-                lowered = part.lower()
-                if lowered not in STOPWORDS and lowered not in words:
-                    words.append(lowered)
+        for word in name_words(token):
+            if word not in STOPWORDS and word not in words:
+                words.append(word)
     unified = {_unify(token) for token in identifiers}
     return QueryProfile(kind, frozenset(_names(tokens, unified)), tuple(words))
 
@@ -85,6 +83,14 @@ def _is_identifier(token: str) -> bool:
         return True
     body = token[1:]
     return any(char.isupper() for char in body) and any(char.islower() for char in token)
+
+
+def name_words(name: str) -> list[str]:
+    """Return the lower-cased words of ``name``, split at separators, case changes and digits.
+
+    ``HTTPServer_v2`` gives ``http``, ``server``, ``v`` and ``2``.
+    """
+    return [part.lower() for word in _WORD.findall(name) for part in _CAMEL.findall(word)]
 
 
 @lru_cache(maxsize=65536)
