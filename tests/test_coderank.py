@@ -14,7 +14,7 @@ import pytest
 from conftest import write
 
 import aurora
-from aurora.plugin import Candidate, read_query
+from aurora.plugin import Candidate, name_words, read_query
 from aurora_coderank.rerank import rerank
 from aurora_coderank.signals import PathMatcher, is_test_path
 
@@ -48,6 +48,11 @@ def _candidate(chunk_id: int, score: float, path: str, **fields: Any) -> Candida
 )
 def test_a_query_is_read_as_a_symbol_a_description_or_both(query: str, kind: str) -> None:
     assert read_query(query).kind == kind
+
+
+def test_a_name_splits_into_words_at_separators_case_changes_and_digits() -> None:
+    assert name_words("HTTPServer_v2") == ["http", "server", "v", "2"]
+    assert name_words("app-generator.rb") == ["app", "generator", "rb"]
 
 
 def test_a_definition_may_be_named_by_an_identifier_or_by_a_run_of_words() -> None:
@@ -116,6 +121,8 @@ def test_a_query_word_matches_where_a_word_of_the_path_starts() -> None:
     )
     assert matcher.score("src/app_generator.rb") == matcher.score("src/AppConfig.rb") == 1.0
     assert matcher.score("src/wrapper.rb") == 0.0
+    compounds = PathMatcher(["websocket", "mysql"], ["net/WebSocketServer.java", "db/MySQLPool.java", "a/b.java"])
+    assert compounds.score("net/WebSocketServer.java") == compounds.score("db/MySQLPool.java") == 0.5
 
 
 @pytest.mark.parametrize(

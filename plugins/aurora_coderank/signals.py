@@ -38,7 +38,7 @@ SHORT_LINES = 4
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|specs?|__tests__|testing|testdata)/|(^|/)test_[^/]*$|[_.-](test|spec)s?\.[^/.]+$|(Test|Tests|Spec)\.[^/.]+$"
 )
-#: A query word found in the paths of more than this share of the candidate files says nothing.
+#: A query word found in the names (or the folders) of more than this share of the candidate files says nothing there.
 COMMON_PATH_WORD = 0.5
 
 
@@ -79,8 +79,9 @@ def query_stems(profile: QueryProfile, stem: Callable[[list[str]], list[str]]) -
 class PathMatcher:
     """Scores how well a file's path carries the query's words, ignoring words most candidate paths carry.
 
-    A query word matches where a word of the path starts with it (``generat`` in
-    ``app_generator``, ``railti`` in ``railties``, not ``app`` in ``wrapper``). File names
+    A query word matches where a word of the path starts with it, reading on into the
+    words after it (``generat`` in ``app_generator``, ``websocket`` in ``WebSocketServer``,
+    not ``app`` in ``wrapper``). File names
     and folders are judged apart: a word in most candidates' folders (the ``railties/``
     every file of a project sits in) still tells ``railtie.rb`` apart by its name, and a
     word in most file names still tells folders apart.
@@ -151,15 +152,24 @@ def is_test_path(path: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _path_words(path: str) -> tuple[str, str]:
-    """Return the words of the file's name (no extension) and those of its folders, each after a space."""
+    """Return the word runs (:func:`_spaced`) of the file's name (no extension) and of its folders."""
     pure = PurePosixPath(path)
     return _spaced([pure.stem]), _spaced(pure.parts[:-1])
 
 
 def _spaced(parts: Sequence[str]) -> str:
-    return "".join(" " + word for part in parts for word in name_words(part))
+    """Return, for each word of ``parts``, it and the words after it in its part, each run after a space.
+
+    ``WebSocketServer`` gives `` websocketserver socketserver server``, so that a query's
+    ``websocket`` or ``socket`` starts one of them and its ``app`` cannot start ``wrapper``.
+    """
+    runs = []
+    for part in parts:
+        words = name_words(part)
+        runs += ["".join(words[start:]) for start in range(len(words))]
+    return "".join(" " + run for run in runs)
 
 
 def _starts_a_word(stem: str, words: str) -> bool:
-    """Say whether one of ``words`` (as :func:`_path_words` gives them) starts with ``stem``."""
+    """Say whether ``stem`` starts one of the runs of ``words`` (as :func:`_path_words` gives them)."""
     return " " + stem in words
