@@ -81,10 +81,10 @@ class PathMatcher:
 
     A query word matches where a word of the path starts with it, reading on into the
     words after it (``generat`` in ``app_generator``, ``websocket`` in ``WebSocketServer``,
-    not ``app`` in ``wrapper``). File names
-    and folders are judged apart: a word in most candidates' folders (the ``railties/``
-    every file of a project sits in) still tells ``railtie.rb`` apart by its name, and a
-    word in most file names still tells folders apart.
+    not ``app`` in ``wrapper``). File names and folders are judged apart: a word in most
+    candidates' folders (the ``railties/`` every file of a project sits in) still tells
+    ``railtie.rb`` apart by its name, and a word in most file names still tells folders
+    apart.
     """
 
     def __init__(self, stems: Sequence[str], paths: Iterable[str]) -> None:
