@@ -58,6 +58,9 @@ VARIANTS = {
     "fastembed-hybrid-zscore": Variant(
         LEXICAL + WEIGHTED + 'normalize = "z-score"\n', ("--mode", "hybrid"), "fastembed"
     ),
+    "fastembed-hybrid-zeromax": Variant(
+        LEXICAL + WEIGHTED + 'normalize = "zero-max"\n', ("--mode", "hybrid"), "fastembed"
+    ),
     "fastembed-hybrid-rrf": Variant(LEXICAL + RRF, ("--mode", "hybrid"), "fastembed"),
 }
 DATASETS = {"scifact": "test", "cosqa": "test"}

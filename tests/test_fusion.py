@@ -109,6 +109,29 @@ def test_weighted_min_max_applies_weights() -> None:
     assert fused[1].contributions == pytest.approx({"lexical": 2.0, "semantic": 0.5})
 
 
+def test_weighted_zero_max_keeps_the_shape_of_a_flat_list() -> None:
+    # lexical 10, 6, 2 -> 1.0, 0.6, 0.2 (min-max: 1.0, 0.5, 0.0); semantic 0.5, 0.45, 0.4 -> 1.0, 0.9, 0.8:
+    # a list whose hits score alike does not have their differences stretched over the whole range
+    signals = {"lexical": [(1, 10.0), (2, 6.0), (3, 2.0)], "semantic": [(3, 0.5), (2, 0.45), (4, 0.4)]}
+    fused = fuse_weighted(signals, normalize="zero-max")
+    # 2: 0.6 + 0.9 = 1.5; 3: 0.2 + 1.0 = 1.2; 1: 1.0 + 0 = 1.0; 4: 0 + 0.8 = 0.8
+    assert order(fused) == [2, 3, 1, 4]
+    assert scores(fused) == pytest.approx({2: 1.5, 3: 1.2, 1: 1.0, 4: 0.8})
+    assert fused[3].contributions == pytest.approx({"lexical": 0.0, "semantic": 0.8})
+    assert_shares_add_up(fused)
+    # min-max on the same lists: 1, 2 and 3 tie, 4 (last of semantic's three) gets nothing
+    assert scores(fuse_weighted(signals)) == pytest.approx({1: 1.0, 2: 1.0, 3: 1.0, 4: 0.0})
+
+
+def test_weighted_zero_max_floors_a_list_below_zero_at_its_lowest() -> None:
+    # semantic 0.6, 0.2, -0.2: the floor is -0.2, so 1.0, 0.5, 0.0: no hit below an absent chunk (0.0)
+    fused = fuse_weighted({"semantic": [(1, 0.6), (2, 0.2), (3, -0.2)], "lexical": [(4, 3.0)]}, normalize="zero-max")
+    assert scores(fused) == pytest.approx({1: 1.0, 4: 1.0, 2: 0.5, 3: 0.0})
+    # equal scores, zeros included: every hit 1.0, as under min-max
+    fused = fuse_weighted({"lexical": [(1, 0.0), (2, 0.0)], "semantic": [(3, 0.3), (1, 0.3)]}, normalize="zero-max")
+    assert scores(fused) == pytest.approx({1: 2.0, 2: 1.0, 3: 1.0})
+
+
 def test_weighted_z_score_gives_absent_chunks_the_lowest_z() -> None:
     fused = fuse_weighted(
         {"lexical": [(1, 3.0), (2, 2.0), (3, 1.0)], "semantic": [(3, 4.0), (4, 0.0)]}, normalize="z-score"
@@ -236,7 +259,8 @@ def test_invalid_normalize_option_is_refused() -> None:
     with pytest.raises(ConfigError) as refused:
         resolve("pipelines.default.fusion", declared, {"normalize": ("bogus", "aurora.toml")})
     assert str(refused.value) == (
-        'aurora.toml: pipelines.default.fusion.normalize = "bogus": not an allowed value; allowed: "min-max", "z-score"'
+        'aurora.toml: pipelines.default.fusion.normalize = "bogus": not an allowed value; '
+        'allowed: "min-max", "z-score", "zero-max"'
     )
     assert resolve("pipelines.default.fusion", declared, {"normalize": ("z-score", "aurora.toml")}) == {
         "normalize": "z-score"

@@ -7,13 +7,19 @@ similarity lies in [-1, 1]), so each signal's list is first normalised per query
   are all equal (a single hit, say) gives every hit 1.0.
 * ``z-score`` centres and scales the list: (s - mean) / std, with the population
   standard deviation. A list whose scores are all equal gives every hit 0.0.
+* ``zero-max`` maps the list onto [0, 1] from zero: s / max. Zero is where BM25 and
+  cosine similarity start, so a list keeps the shape of its scores: hits that all score
+  about the same (an embedding model that finds nothing in particular) all get about 1.0,
+  where min-max would stretch their small differences over the whole range. A list
+  holding scores below zero has its lowest score as the floor. A list whose scores are
+  all equal gives every hit 1.0.
 
 Signals named in ``calibrated`` already score in [0, 1] on a scale that means the same
 for every query; their scores are used as they are.
 
 A chunk missing from a signal's list gets a value no higher than any of its hits got:
-0.0 under min-max (the floor of the scale) and for calibrated signals, the lowest z of
-the list under z-score. Missing means the signal found the chunk less relevant than
+0.0 under min-max and zero-max (the floor of the scale) and for calibrated signals, the
+lowest z of the list under z-score. Missing means the signal found the chunk less relevant than
 anything it returned, so being absent must never score better than being ranked; with
 z-score, taking it as 0 (the mean) would put an absent chunk above every hit ranked
 below average.
@@ -34,7 +40,17 @@ from aurora_fusion import ranked
 
 def _min_max(scores: Sequence[float]) -> tuple[list[float], float]:
     """Map ``scores`` onto [0, 1] (all 1.0 when they are equal); absent chunks get 0.0."""
-    low, high = min(scores), max(scores)
+    return _onto_unit(scores, min(scores))
+
+
+def _zero_max(scores: Sequence[float]) -> tuple[list[float], float]:
+    """Map ``scores`` onto [0, 1] from min(0, lowest) to the highest (all 1.0 when equal); absent chunks get 0.0."""
+    return _onto_unit(scores, min(0.0, min(scores)))
+
+
+def _onto_unit(scores: Sequence[float], low: float) -> tuple[list[float], float]:
+    """Map ``scores`` linearly from ``low`` (0.0) to their highest (1.0); all 1.0 when that is ``low``."""
+    high = max(scores)
     if high == low:
         return [1.0] * len(scores), 0.0
     return [(score - low) / (high - low) for score in scores], 0.0
@@ -56,7 +72,7 @@ def _as_calibrated(scores: Sequence[float]) -> tuple[list[float], float]:
 
 
 #: Each normalisation maps a list's raw scores to (their normalised values, the value of an absent chunk).
-_NORMALIZERS = {"min-max": _min_max, "z-score": _z_score}
+_NORMALIZERS = {"min-max": _min_max, "z-score": _z_score, "zero-max": _zero_max}
 
 
 @hookimpl
