@@ -7,10 +7,10 @@ similarity lies in [-1, 1]), so each signal's list is first normalised per query
   are all equal (a single hit, say) gives every hit 1.0.
 * ``z-score`` centres and scales the list: (s - mean) / std, with the population
   standard deviation. A list whose scores are all equal gives every hit 0.0.
-* ``zero-max`` maps the list onto [0, 1] from zero: s / max. Zero is where BM25 and
-  cosine similarity start, so a list keeps the shape of its scores: hits that all score
-  about the same (an embedding model that finds nothing in particular) all get about 1.0,
-  where min-max would stretch their small differences over the whole range. A list
+* ``zero-max`` maps the list onto [0, 1] from zero: s / max. Zero is BM25's floor and,
+  in practice, cosine similarity's, so a list keeps the proportions of its scores, where
+  min-max stretches every list end to end: a list whose hits score close together adds
+  little to their order, while every hit still gains over an absent chunk. A list
   holding scores below zero has its lowest score as the floor. A list whose scores are
   all equal gives every hit 1.0.
 
@@ -19,10 +19,10 @@ for every query; their scores are used as they are.
 
 A chunk missing from a signal's list gets a value no higher than any of its hits got:
 0.0 under min-max and zero-max (the floor of the scale) and for calibrated signals, the
-lowest z of the list under z-score. Missing means the signal found the chunk less relevant than
-anything it returned, so being absent must never score better than being ranked; with
-z-score, taking it as 0 (the mean) would put an absent chunk above every hit ranked
-below average.
+lowest z of the list under z-score. Missing means the signal found the chunk less
+relevant than anything it returned, so being absent must never score better than being
+ranked; with z-score, taking it as 0 (the mean) would put an absent chunk above every
+hit ranked below average.
 
 Every chunk's contributions name every signal that returned hits, the absent value
 included, so that they add up to the score. A signal whose list is empty adds nothing.
